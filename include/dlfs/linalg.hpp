@@ -1,0 +1,37 @@
+// Matrix products. The fast path is BLAS (sgemm/dgemm); matmul_naive is the plain triple loop
+// kept as the reference the tests compare BLAS against.
+#pragma once
+#include "dlfs/tensor.hpp"
+
+namespace dlfs {
+
+enum class Trans { No, Yes };
+
+// C(M,N) = alpha * op(A) * op(B) + beta * C, on raw row-major buffers with leading dimensions.
+void gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, float alpha, const float* A,
+          std::size_t lda, const float* B, std::size_t ldb, float beta, float* C, std::size_t ldc);
+void gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, double alpha, const double* A,
+          std::size_t lda, const double* B, std::size_t ldb, double beta, double* C, std::size_t ldc);
+
+// C = op(A) * op(B) (+ beta*C) on 2-D tensors; C is resized (without reallocating when it fits).
+// Throws ShapeError naming both shapes when the inner dimensions disagree.
+template <class T>
+void matmul_into(const Tensor<T>& A, const Tensor<T>& B, Tensor<T>& C, Trans ta = Trans::No, Trans tb = Trans::No,
+                 T beta = T(0));
+
+template <class T>
+Tensor<T> matmul(const Tensor<T>& A, const Tensor<T>& B, Trans ta = Trans::No, Trans tb = Trans::No) {
+  Tensor<T> C;
+  matmul_into(A, B, C, ta, tb);
+  return C;
+}
+
+// The reference product: no BLAS, no transposes. Tests only.
+template <class T>
+Tensor<T> matmul_naive(const Tensor<T>& A, const Tensor<T>& B);
+
+// Threads used by BLAS (and by dlfs's own parallel loops). 0 = the machine's cores.
+void set_num_threads(int n);
+int num_threads();
+
+}  // namespace dlfs

@@ -1,0 +1,41 @@
+// A net that is an ordered list of layers plus a last (loss) layer: chapter 5's TwoLayerNet,
+// MultiLayerNet(Extend), SimpleConvNet and DeepConvNet are all this class, differing only in the
+// layers their constructors append. One predict/loss/gradient loop serves them all.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "dlfs/nets/net.hpp"
+
+namespace dlfs {
+
+template <class T>
+class LayerNet : public Net<T> {
+ public:
+  const Tensor<T>& predict(const Tensor<T>& x, bool train = false) override;
+  T loss(const Tensor<T>& x, const Tensor<T>& t, bool train = true) override;
+  T gradient(const Tensor<T>& x, const Tensor<T>& t) override;
+  std::vector<Param<T>*> params() override { return params_; }
+  std::vector<Buffer<T>> buffers() override { return buffers_; }
+
+  const std::vector<std::unique_ptr<Layer<T>>>& layers() const { return layers_; }
+  LossLayer<T>& last_layer() { return *last_; }
+  T weight_decay_lambda() const { return weight_decay_lambda_; }
+
+ protected:
+  // Appends a layer and gives its parameters and buffers the book's names: suffix "1" turns the
+  // layer's W, b into W1, b1 (gamma1/beta1 for batch norm). decay marks the weights that weight
+  // decay penalises (W, not b or gamma).
+  Layer<T>& add(std::unique_ptr<Layer<T>> layer, const std::string& suffix = "", bool decay = false);
+  void set_last(std::unique_ptr<LossLayer<T>> last) { last_ = std::move(last); }
+  T weight_decay_lambda_ = T(0);
+
+ private:
+  std::vector<std::unique_ptr<Layer<T>>> layers_;
+  std::unique_ptr<LossLayer<T>> last_;
+  std::vector<Param<T>*> params_;
+  std::vector<Param<T>*> decayed_;
+  std::vector<Buffer<T>> buffers_;
+};
+
+}  // namespace dlfs

@@ -1,0 +1,78 @@
+#include "dlfs/linalg.hpp"
+
+#include <cblas.h>
+
+#include <thread>
+
+namespace dlfs {
+
+namespace {
+CBLAS_TRANSPOSE cb(Trans t) { return t == Trans::Yes ? CblasTrans : CblasNoTrans; }
+int g_threads = 0;
+}  // namespace
+
+void gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, float alpha, const float* A,
+          std::size_t lda, const float* B, std::size_t ldb, float beta, float* C, std::size_t ldc) {
+  if (M == 0 || N == 0) return;
+  cblas_sgemm(CblasRowMajor, cb(ta), cb(tb), (int)M, (int)N, (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C,
+              (int)ldc);
+}
+
+void gemm(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, double alpha, const double* A,
+          std::size_t lda, const double* B, std::size_t ldb, double beta, double* C, std::size_t ldc) {
+  if (M == 0 || N == 0) return;
+  cblas_dgemm(CblasRowMajor, cb(ta), cb(tb), (int)M, (int)N, (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C,
+              (int)ldc);
+}
+
+template <class T>
+void matmul_into(const Tensor<T>& A, const Tensor<T>& B, Tensor<T>& C, Trans ta, Trans tb, T beta) {
+  expect_rank(A.shape(), 2, "matmul (left operand)");
+  expect_rank(B.shape(), 2, "matmul (right operand)");
+  std::size_t M = ta == Trans::No ? A.dim(0) : A.dim(1);
+  std::size_t K = ta == Trans::No ? A.dim(1) : A.dim(0);
+  std::size_t K2 = tb == Trans::No ? B.dim(0) : B.dim(1);
+  std::size_t N = tb == Trans::No ? B.dim(1) : B.dim(0);
+  if (K != K2)
+    throw ShapeError("matmul: inner dimensions differ: " + shape_str(A.shape()) + (ta == Trans::Yes ? "^T" : "") +
+                     " x " + shape_str(B.shape()) + (tb == Trans::Yes ? "^T" : ""));
+  if (beta != T(0)) expect_shape(C.shape(), {M, N}, "matmul (accumulator)");
+  C.resize({M, N});
+  gemm(ta, tb, M, N, K, T(1), A.data(), A.dim(1), B.data(), B.dim(1), beta, C.data(), N);
+}
+
+template <class T>
+Tensor<T> matmul_naive(const Tensor<T>& A, const Tensor<T>& B) {
+  expect_rank(A.shape(), 2, "matmul_naive (left operand)");
+  expect_rank(B.shape(), 2, "matmul_naive (right operand)");
+  if (A.dim(1) != B.dim(0))
+    throw ShapeError("matmul_naive: inner dimensions differ: " + shape_str(A.shape()) + " x " + shape_str(B.shape()));
+  Tensor<T> C({A.dim(0), B.dim(1)});
+  for (std::size_t i = 0; i < A.dim(0); ++i)
+    for (std::size_t j = 0; j < B.dim(1); ++j) {
+      T s = 0;
+      for (std::size_t k = 0; k < A.dim(1); ++k) s += A(i, k) * B(k, j);
+      C(i, j) = s;
+    }
+  return C;
+}
+
+template void matmul_into<float>(const Tensor<float>&, const Tensor<float>&, Tensor<float>&, Trans, Trans, float);
+template void matmul_into<double>(const Tensor<double>&, const Tensor<double>&, Tensor<double>&, Trans, Trans,
+                                  double);
+template Tensor<float> matmul_naive<float>(const Tensor<float>&, const Tensor<float>&);
+template Tensor<double> matmul_naive<double>(const Tensor<double>&, const Tensor<double>&);
+
+void set_num_threads(int n) {
+  if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
+  if (n <= 0) n = 1;
+  g_threads = n;
+  openblas_set_num_threads(n);
+}
+
+int num_threads() {
+  if (g_threads == 0) set_num_threads(0);
+  return g_threads;
+}
+
+}  // namespace dlfs
