@@ -1,0 +1,117 @@
+#include "common.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "dlfs/data/mnist.hpp"
+
+namespace dlfs::cli {
+
+void add_data_flags(CLI::App* app, DataFlags& f) {
+  app->add_option("--dataset", f.dataset, "mnist or fashion (Fashion-MNIST)")
+      ->check(CLI::IsMember({"mnist", "fashion"}))
+      ->capture_default_str();
+  app->add_option("--data-root", f.data_root, "folder holding mnist/ (and fashion-mnist/)")->capture_default_str();
+  app->add_option("--data", f.dir, "a folder with the four IDX files (overrides --dataset)");
+}
+
+DataSplit load_data(const DataFlags& f) {
+  if (!f.dir.empty()) return load_mnist_dir(f.dir);
+  return load_dataset(f.dataset, f.data_root);
+}
+
+void add_net_flags(CLI::App* app, NetFlags& f) {
+  app->add_option("--net", f.net,
+                  "two-layer (ch.5, ReLU), two-layer-sigmoid (ch.4), multi-layer, multi-layer-extend, simple-conv, "
+                  "deep-conv")
+      ->capture_default_str();
+  app->add_option("--hidden", f.hidden, "hidden sizes, e.g. 50 or 100,100,100")->delimiter(',');
+  app->add_option("--weight-init-std,--init", f.weight_init_std, "a number, or he/relu, xavier/sigmoid");
+  app->add_option("--activation", f.activation, "relu or sigmoid (multi-layer nets)")
+      ->check(CLI::IsMember({"relu", "sigmoid"}))
+      ->capture_default_str();
+  app->add_flag("--batchnorm", f.batchnorm, "batch normalisation after each hidden Affine (multi-layer)");
+  app->add_option("--dropout", f.dropout, "dropout ratio after each hidden activation (multi-layer); 0 = off");
+  app->add_option("--weight-decay", f.weight_decay, "L2 weight decay lambda");
+}
+
+void require_positive(const std::string& flag, double v) {
+  if (!std::isfinite(v) || v <= 0)
+    throw std::invalid_argument(flag + ": expected a finite number > 0, got " + std::to_string(v));
+}
+
+void require_count(const std::string& flag, long long v, long long max) {
+  if (v < 1 || v > max)
+    throw std::invalid_argument(flag + ": expected a whole number from 1 to " + std::to_string(max) + ", got " +
+                                std::to_string(v));
+}
+
+void require_fraction(const std::string& flag, double v) {
+  if (!std::isfinite(v) || v < 0 || v >= 1)
+    throw std::invalid_argument(flag + ": expected a number in [0, 1), got " + std::to_string(v));
+}
+
+nlohmann::json net_config(const NetFlags& f, std::size_t rows, std::size_t cols, std::size_t classes) {
+  for (long long h : f.hidden) require_count("--hidden", h, 100000);
+  require_fraction("--dropout", f.dropout);
+  if (!std::isfinite(f.weight_decay) || f.weight_decay < 0)
+    throw std::invalid_argument("--weight-decay: expected a finite number >= 0, got " + std::to_string(f.weight_decay));
+  nlohmann::json c;
+  c["net"] = f.net;
+  const std::size_t input = rows * cols;
+  // A number given as text ("0.01") becomes a number; "he" etc. stay names.
+  auto init_value = [&](const std::string& dflt) -> nlohmann::json {
+    std::string s = f.weight_init_std.empty() ? dflt : f.weight_init_std;
+    try {
+      std::size_t used = 0;
+      double v = std::stod(s, &used);
+      if (used == s.size()) {
+        require_positive("--weight-init-std", v);
+        return v;
+      }
+    } catch (const std::invalid_argument&) {
+    } catch (const std::out_of_range&) {
+      throw std::invalid_argument("--weight-init-std: " + s + " is out of range");
+    }
+    return s;
+  };
+  if (f.net == "two-layer" || f.net == "two-layer-sigmoid") {
+    if (f.hidden.size() > 1)
+      throw std::invalid_argument("--hidden: " + f.net + " has one hidden layer, got " +
+                                  std::to_string(f.hidden.size()) + " sizes");
+    c["input_size"] = input;
+    c["hidden_size"] = f.hidden.empty() ? 50 : f.hidden[0];
+    c["output_size"] = classes;
+    auto init = init_value("0.01");
+    if (!init.is_number())
+      throw std::invalid_argument("--weight-init-std: " + f.net + " takes a number, got '" + f.weight_init_std + "'");
+    c["weight_init_std"] = init;
+  } else if (f.net == "multi-layer" || f.net == "multi-layer-extend") {
+    std::vector<long long> hidden = f.hidden.empty() ? std::vector<long long>(5, 100) : f.hidden;
+    c["input_size"] = input;
+    c["hidden_size_list"] = hidden;
+    c["output_size"] = classes;
+    c["activation"] = f.activation;
+    c["weight_init_std"] = init_value(f.activation);
+    c["weight_decay_lambda"] = f.weight_decay;
+    c["use_batchnorm"] = f.batchnorm;
+    c["use_dropout"] = f.dropout > 0;
+    c["dropout_ration"] = f.dropout > 0 ? f.dropout : 0.5;
+  } else if (f.net == "simple-conv" || f.net == "deep-conv") {
+    c["input_dim"] = {1, rows, cols};
+    c["output_size"] = classes;
+    if (f.net == "simple-conv") {
+      c["hidden_size"] = f.hidden.empty() ? 100 : f.hidden[0];
+      auto init = init_value("0.01");
+      if (init.is_number()) c["weight_init_std"] = init;
+    } else if (!f.hidden.empty()) {
+      c["hidden_size"] = f.hidden[0];
+    }
+  }
+  // Any other name goes to make_net as is, which lists the known nets in its error.
+  if ((f.batchnorm || f.dropout > 0 || f.weight_decay > 0) && f.net.rfind("multi-layer", 0) != 0)
+    throw std::invalid_argument("--batchnorm, --dropout and --weight-decay need --net multi-layer, got --net " + f.net);
+  return c;
+}
+
+}  // namespace dlfs::cli

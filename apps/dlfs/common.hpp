@@ -1,0 +1,43 @@
+// Pieces several subcommands share: data selection flags, net construction from flags, and
+// flag validation that names the flag, what it accepts and what it got.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "dlfs/data/dataset.hpp"
+
+namespace dlfs::cli {
+
+struct DataFlags {
+  std::string dataset = "mnist";  // mnist | fashion
+  std::string data_root = "data"; // holds mnist/ and optionally fashion-mnist/
+  std::string dir;                // --data: a folder with the four IDX files (overrides the two above)
+};
+void add_data_flags(CLI::App* app, DataFlags& f);
+DataSplit load_data(const DataFlags& f);
+
+// Architecture flags shared by train and gradcheck.
+struct NetFlags {
+  std::string net = "two-layer";
+  std::vector<long long> hidden;        // default per net: 50 (two-layer), 100x5 (multi-layer)
+  std::string weight_init_std = "";     // number | he | relu | xavier | sigmoid; default per net
+  std::string activation = "relu";
+  bool batchnorm = false;
+  double dropout = 0;                   // dropout_ration; 0 = off
+  double weight_decay = 0;
+};
+void add_net_flags(CLI::App* app, NetFlags& f);
+// The config JSON make_net() takes, for images of the given shape and class count.
+nlohmann::json net_config(const NetFlags& f, std::size_t rows, std::size_t cols, std::size_t classes);
+
+// Validators: throw std::invalid_argument("--lr: expected a finite number > 0, got nan").
+void require_positive(const std::string& flag, double v);
+void require_count(const std::string& flag, long long v, long long max);
+void require_fraction(const std::string& flag, double v);  // [0, 1)
+
+}  // namespace dlfs::cli

@@ -1,0 +1,93 @@
+// The training loop of the book's train_neuralnet.py and common/trainer.py: random mini-batches,
+// gradient, optimiser update, and an evaluation of train and test accuracy once per epoch.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dlfs/data/dataset.hpp"
+#include "dlfs/nets/net.hpp"
+#include "dlfs/optim/optimizer.hpp"
+#include "dlfs/rng.hpp"
+#include "dlfs/train/history.hpp"
+
+namespace dlfs {
+
+struct TrainConfig {
+  std::size_t iters = 10000;  // total iterations; ignored when epochs > 0
+  std::size_t epochs = 0;     // if > 0: iters = epochs * iter_per_epoch (the book's Trainer)
+  std::size_t mini_batch_size = 100;
+  OptimizerSpec optimizer{"sgd", 0.1};
+  // Rows used for each accuracy evaluation; 0 = all (the book's evaluate_sample_num_per_epoch).
+  std::size_t evaluate_sample_num_per_epoch = 0;
+  // true: batches drawn with replacement, np.random.choice(train_size, batch_size) as the book.
+  // false: each epoch walks a fresh permutation (Keras-style fit).
+  bool with_replacement = true;
+  // "backprop" or "numerical" (chapter 4's numerical-gradient training).
+  std::string gradient = "backprop";
+  bool verbose = true;         // progress to stderr
+  bool check_numerics = false; // stop at the first NaN/Inf in any parameter or gradient
+  std::uint64_t seed = 0;
+};
+
+struct Callbacks {
+  std::function<void(std::size_t iter, double loss)> on_iteration;
+  std::function<void(std::size_t epoch, double train_acc, double test_acc)> on_epoch;
+};
+
+// Fraction of rows of d classified correctly, evaluated in chunks (inference mode, no gradients).
+// limit > 0 evaluates only the first `limit` rows.
+template <class T>
+double evaluate_accuracy(Net<T>& net, const Dataset& d, std::size_t limit = 0, std::size_t chunk = 1000);
+
+// Indices of misclassified rows (at most max_count) and their predicted labels.
+template <class T>
+std::vector<std::pair<std::size_t, int>> misclassified(Net<T>& net, const Dataset& d, std::size_t max_count);
+
+// Whether a net takes (N, C, H, W) images rather than flat rows: nets that declare "input_dim".
+bool net_wants_images(const nlohmann::json& config);
+
+template <class T>
+class Trainer {
+ public:
+  Trainer(Net<T>& net, const Dataset& train, const Dataset& test, TrainConfig cfg, Callbacks cb = {});
+
+  // Runs the remaining iterations and returns the history (also kept in history()).
+  const History& train();
+  // One iteration: draws a batch, computes the gradient, updates; returns the batch loss.
+  double train_step();
+  // Evaluates and records train/test accuracy (called at each epoch end by train()).
+  void evaluate();
+
+  std::size_t iter_per_epoch() const { return iter_per_epoch_; }
+  std::size_t max_iter() const { return max_iter_; }
+  std::size_t current_iter() const { return iter_; }
+  void set_current_iter(std::size_t i) { iter_ = i; }
+  History& history() { return history_; }
+  Optimizer<T>& optimizer() { return *optimizer_; }
+  Rng& rng() { return rng_; }
+  Net<T>& net() { return net_; }
+  const TrainConfig& config() const { return cfg_; }
+
+ private:
+  void draw_batch();
+  void check_numerics(const char* what);
+
+  Net<T>& net_;
+  const Dataset& train_;
+  const Dataset& test_;
+  TrainConfig cfg_;
+  Callbacks cb_;
+  std::unique_ptr<Optimizer<T>> optimizer_;
+  Rng rng_;
+  bool flatten_;
+  std::size_t iter_per_epoch_ = 1, max_iter_ = 0, iter_ = 0;
+  std::vector<std::size_t> batch_idx_, perm_;
+  std::size_t perm_pos_ = 0;
+  Tensor<T> x_batch_, t_batch_;
+  History history_;
+};
+
+}  // namespace dlfs

@@ -1,0 +1,180 @@
+#include "dlfs/train/trainer.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
+#include "dlfs/train/progress.hpp"
+
+namespace dlfs {
+
+bool net_wants_images(const nlohmann::json& config) { return config.contains("input_dim"); }
+
+namespace {
+
+template <class T>
+std::size_t argmax_row(const T* p, std::size_t n) {
+  return static_cast<std::size_t>(std::max_element(p, p + n) - p);
+}
+
+// Scores for rows [begin, end) of d, in inference mode.
+template <class T>
+const Tensor<T>& predict_rows(Net<T>& net, const Dataset& d, std::size_t begin, std::size_t end, bool flatten,
+                              Tensor<T>& x, Tensor<T>& t) {
+  slice_batch(d, begin, end, flatten, x, t);
+  return net.predict(x, false);
+}
+
+}  // namespace
+
+template <class T>
+double evaluate_accuracy(Net<T>& net, const Dataset& d, std::size_t limit, std::size_t chunk) {
+  std::size_t n = limit ? std::min(limit, d.size()) : d.size();
+  if (n == 0) return 0.0;
+  bool flatten = !net_wants_images(net.config());
+  Tensor<T> x, t;
+  std::size_t correct = 0;
+  for (std::size_t b = 0; b < n; b += chunk) {
+    std::size_t e = std::min(n, b + chunk);
+    const Tensor<T>& y = predict_rows(net, d, b, e, flatten, x, t);
+    std::size_t classes = y.dim(-1);
+    for (std::size_t i = 0; i < e - b; ++i)
+      correct += argmax_row(y.data() + i * classes, classes) == d.labels[b + i];
+  }
+  return double(correct) / double(n);
+}
+
+template <class T>
+std::vector<std::pair<std::size_t, int>> misclassified(Net<T>& net, const Dataset& d, std::size_t max_count) {
+  std::vector<std::pair<std::size_t, int>> out;
+  bool flatten = !net_wants_images(net.config());
+  Tensor<T> x, t;
+  const std::size_t chunk = 1000;
+  for (std::size_t b = 0; b < d.size() && out.size() < max_count; b += chunk) {
+    std::size_t e = std::min(d.size(), b + chunk);
+    const Tensor<T>& y = predict_rows(net, d, b, e, flatten, x, t);
+    std::size_t classes = y.dim(-1);
+    for (std::size_t i = 0; i < e - b && out.size() < max_count; ++i) {
+      std::size_t p = argmax_row(y.data() + i * classes, classes);
+      if (p != d.labels[b + i]) out.emplace_back(b + i, static_cast<int>(p));
+    }
+  }
+  return out;
+}
+
+template <class T>
+Trainer<T>::Trainer(Net<T>& net, const Dataset& train, const Dataset& test, TrainConfig cfg, Callbacks cb)
+    : net_(net), train_(train), test_(test), cfg_(std::move(cfg)), cb_(std::move(cb)),
+      optimizer_(make_optimizer<T>(cfg_.optimizer)), rng_(cfg_.seed), flatten_(!net_wants_images(net.config())) {
+  if (train_.size() == 0) throw std::invalid_argument("Trainer: the training set is empty");
+  if (cfg_.mini_batch_size == 0) throw std::invalid_argument("Trainer: mini_batch_size must be at least 1, got 0");
+  if (cfg_.gradient != "backprop" && cfg_.gradient != "numerical")
+    throw std::invalid_argument("Trainer: gradient must be 'backprop' or 'numerical', got '" + cfg_.gradient + "'");
+  // As the book: iter_per_epoch = max(train_size / batch_size, 1).
+  iter_per_epoch_ = std::max<std::size_t>(train_.size() / cfg_.mini_batch_size, 1);
+  max_iter_ = cfg_.epochs > 0 ? cfg_.epochs * iter_per_epoch_ : cfg_.iters;
+}
+
+template <class T>
+void Trainer<T>::draw_batch() {
+  const std::size_t bs = cfg_.mini_batch_size;
+  if (cfg_.with_replacement) {
+    rng_.choice(train_.size(), bs, batch_idx_);
+  } else {
+    batch_idx_.resize(std::min(bs, train_.size()));
+    for (auto& idx : batch_idx_) {
+      if (perm_pos_ >= perm_.size()) {
+        perm_ = rng_.permutation(train_.size());
+        perm_pos_ = 0;
+      }
+      idx = perm_[perm_pos_++];
+    }
+  }
+  gather_batch(train_, batch_idx_.data(), batch_idx_.size(), flatten_, x_batch_, t_batch_);
+}
+
+template <class T>
+void Trainer<T>::check_numerics(const char* what) {
+  for (Param<T>* p : net_.params()) {
+    const Tensor<T>& v = std::string(what) == "gradient" ? p->grad : p->value;
+    for (std::size_t i = 0; i < v.size(); ++i)
+      if (!std::isfinite(v[i]))
+        throw std::runtime_error("check-numerics: non-finite " + std::string(what) + " " + p->name + "[" +
+                                 std::to_string(i) + "] = " + std::to_string(double(v[i])) + " at iteration " +
+                                 std::to_string(iter_ + 1));
+  }
+}
+
+template <class T>
+double Trainer<T>::train_step() {
+  draw_batch();
+  T loss = cfg_.gradient == "numerical" ? net_.numerical_gradient(x_batch_, t_batch_)
+                                        : net_.gradient(x_batch_, t_batch_);
+  if (cfg_.check_numerics) {
+    if (!std::isfinite(double(loss)))
+      throw std::runtime_error("check-numerics: loss is " + std::to_string(double(loss)) + " at iteration " +
+                               std::to_string(iter_ + 1));
+    check_numerics("gradient");
+  }
+  optimizer_->update(net_.params());
+  if (cfg_.check_numerics) check_numerics("parameter");
+  ++iter_;
+  history_.train_loss.push_back(double(loss));
+  return double(loss);
+}
+
+template <class T>
+void Trainer<T>::evaluate() {
+  double tr = evaluate_accuracy(net_, train_, cfg_.evaluate_sample_num_per_epoch);
+  double te = evaluate_accuracy(net_, test_, cfg_.evaluate_sample_num_per_epoch);
+  history_.epoch_iter.push_back(iter_);
+  history_.train_acc.push_back(tr);
+  history_.test_acc.push_back(te);
+}
+
+template <class T>
+const History& Trainer<T>::train() {
+  auto t0 = std::chrono::steady_clock::now();
+  double prior_seconds = history_.seconds;  // a resumed run keeps counting
+  std::size_t epochs_total = (max_iter_ + iter_per_epoch_ - 1) / iter_per_epoch_;
+  Progress progress(max_iter_, "train", cfg_.verbose);
+  while (iter_ < max_iter_) {
+    double loss = train_step();
+    if (!std::isfinite(loss)) {
+      history_.diverged = true;
+      history_.stop_reason = "training diverged at iteration " + std::to_string(iter_) + " (loss = " +
+                             std::to_string(loss) + "); try a smaller learning rate or weight scale";
+      history_.train_loss.pop_back();
+      break;
+    }
+    if (cb_.on_iteration) cb_.on_iteration(iter_, loss);
+    progress.update(iter_, loss);
+    // Evaluate at the end of every epoch, and once more after the last iteration when it does
+    // not fall on an epoch boundary, so the final accuracies describe the final weights.
+    if (iter_ % iter_per_epoch_ == 0 || iter_ == max_iter_) {
+      evaluate();
+      std::size_t epoch = (iter_ + iter_per_epoch_ - 1) / iter_per_epoch_;
+      if (cfg_.verbose) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "epoch %zu/%zu  iter %zu  loss %.4f  train acc %.4f  test acc %.4f", epoch,
+                      epochs_total, iter_, loss, history_.train_acc.back(), history_.test_acc.back());
+        progress.line(buf);
+      }
+      if (cb_.on_epoch) cb_.on_epoch(epoch, history_.train_acc.back(), history_.test_acc.back());
+    }
+  }
+  progress.finish();
+  history_.seconds = prior_seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return history_;
+}
+
+template double evaluate_accuracy<float>(Net<float>&, const Dataset&, std::size_t, std::size_t);
+template double evaluate_accuracy<double>(Net<double>&, const Dataset&, std::size_t, std::size_t);
+template std::vector<std::pair<std::size_t, int>> misclassified<float>(Net<float>&, const Dataset&, std::size_t);
+template std::vector<std::pair<std::size_t, int>> misclassified<double>(Net<double>&, const Dataset&, std::size_t);
+template class Trainer<float>;
+template class Trainer<double>;
+
+}  // namespace dlfs
