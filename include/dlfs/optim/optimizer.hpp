@@ -28,6 +28,9 @@ class Optimizer {
   virtual void update(const std::vector<Param<T>*>& params) = 0;
   // Per-parameter state tensors for checkpoints, named like "m/W1"; empty until the first update.
   virtual std::vector<Buffer<T>> state() { return {}; }
+  // Allocates the state for these params now (zeros), so a checkpoint can be restored into the
+  // tensors state() returns before the first update. Stateless optimisers have nothing to do.
+  virtual void init_state(const std::vector<Param<T>*>& params) {}
   // Updates taken so far (Adam's bias-correction counter: once per update, not per parameter).
   std::uint64_t iterations() const { return iter_; }
   void set_iterations(std::uint64_t n) { iter_ = n; }
