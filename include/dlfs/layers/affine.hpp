@@ -1,0 +1,36 @@
+// Chapter 5.6: Affine, out = x W + b, as one GEMM over the whole batch. Input of any rank >= 2 is
+// treated as (N, D) with D the product of the trailing dimensions (so an image batch (N, C, H, W)
+// feeds a fully connected layer directly, as in the book's tensor-aware Affine); dx comes back in
+// the input's original shape.
+#pragma once
+#include "dlfs/layers/layer.hpp"
+
+namespace dlfs {
+
+template <class T>
+class Affine : public Layer<T> {
+ public:
+  // W: (D, M), b: (M,). Throws ShapeError if they disagree.
+  Affine(Tensor<T> W, Tensor<T> b);
+
+  std::string type() const override { return "Affine"; }
+  const Tensor<T>& forward(const Tensor<T>& x, bool train) override;  // (N, ...) -> (N, M)
+  // (N, M) -> dx in x's shape; fills W.grad = x^T dout and b.grad = column sums of dout. When
+  // need_dx() is false (first layer of a net) dx is not computed and an empty tensor is returned.
+  const Tensor<T>& backward(const Tensor<T>& dout) override;
+  std::vector<Param<T>*> params() override { return {&W_, &b_}; }
+
+  Param<T>& W() { return W_; }
+  Param<T>& b() { return b_; }
+
+ private:
+  Param<T> W_, b_;
+  Shape x_shape_;  // the original input shape, restored on dx
+  Tensor<T> x_;    // the input flattened to (N, D), kept for dW
+  Tensor<T> out_, dx_;
+};
+
+extern template class Affine<float>;
+extern template class Affine<double>;
+
+}  // namespace dlfs

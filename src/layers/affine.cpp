@@ -1,0 +1,65 @@
+#include "dlfs/layers/affine.hpp"
+
+#include <algorithm>
+
+#include "dlfs/linalg.hpp"
+
+namespace dlfs {
+
+template <class T>
+Affine<T>::Affine(Tensor<T> W, Tensor<T> b) : W_("W", std::move(W)), b_("b", std::move(b)) {
+  expect_rank(W_.value.shape(), 2, "Affine: weight W");
+  expect_shape(b_.value.shape(), {W_.value.dim(1)}, "Affine: bias b (one per output of W " +
+                                                        shape_str(W_.value.shape()) + ")");
+}
+
+template <class T>
+const Tensor<T>& Affine<T>::forward(const Tensor<T>& x, bool) {
+  const std::size_t D = W_.value.dim(0), M = W_.value.dim(1);
+  if (x.ndim() < 2 || x.dim(0) == 0 || x.size() / x.dim(0) != D) {
+    std::string got = shape_str(x.shape());
+    if (x.ndim() > 2 && x.dim(0) != 0) got += " = " + shape_str({x.dim(0), x.size() / x.dim(0)}) + " flattened";
+    throw ShapeError("Affine: expected input (N, " + std::to_string(D) + "), got " + got);
+  }
+  const std::size_t N = x.dim(0);
+  x_shape_ = x.shape();
+  // A copy rather than a pointer to the caller's tensor (as the book keeps): the caller may free
+  // or overwrite x before backward, and the copy is O(N D) next to the O(N D M) product.
+  x_.resize({N, D});
+  std::copy(x.begin(), x.end(), x_.begin());
+
+  matmul_into(x_, W_.value, out_);  // (N, D) x (D, M) -> (N, M)
+  const T* pb = b_.value.data();
+  for (std::size_t n = 0; n < N; ++n) {
+    T* o = out_.data() + n * M;
+    for (std::size_t m = 0; m < M; ++m) o[m] += pb[m];
+  }
+  return out_;
+}
+
+template <class T>
+const Tensor<T>& Affine<T>::backward(const Tensor<T>& dout) {
+  const std::size_t N = x_.dim(0), M = W_.value.dim(1);
+  expect_shape(dout.shape(), {N, M}, "Affine backward: dout");
+
+  matmul_into(x_, dout, W_.grad, Trans::Yes, Trans::No);  // dW = x^T dout: (D, N) x (N, M) -> (D, M)
+  T* db = b_.grad.data();                                 // db = sum over the batch: (M,)
+  std::fill(db, db + M, T(0));
+  for (std::size_t n = 0; n < N; ++n) {
+    const T* d = dout.data() + n * M;
+    for (std::size_t m = 0; m < M; ++m) db[m] += d[m];
+  }
+
+  if (!this->need_dx()) {
+    dx_.resize({0});
+    return dx_;
+  }
+  matmul_into(dout, W_.value, dx_, Trans::No, Trans::Yes);  // dx = dout W^T: (N, M) x (M, D) -> (N, D)
+  dx_.reshape(x_shape_);                                    // back to (N, ...)
+  return dx_;
+}
+
+template class Affine<float>;
+template class Affine<double>;
+
+}  // namespace dlfs
