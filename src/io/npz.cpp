@@ -1,0 +1,218 @@
+// .npz = a zip of .npy members, through libzip. The writer builds the archive in memory and hands
+// the bytes to write_file_atomic; the reader checks every size the archive claims before it
+// allocates, because a model file is input we did not produce.
+#include <sys/stat.h>
+#include <zip.h>
+
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <set>
+#include <stdexcept>
+
+#include "dlfs/io/atomic_file.hpp"
+#include "dlfs/io/npz.hpp"
+#include "npy_header.hpp"
+
+namespace dlfs {
+namespace {
+
+// Fixed member timestamp (2020-01-01) so the same arrays always give the same file bytes.
+constexpr time_t kMemberMtime = 1577836800;
+
+std::string zip_code_message(int code) {
+  zip_error_t e;
+  zip_error_init_with_code(&e, code);
+  std::string msg = zip_error_strerror(&e);
+  zip_error_fini(&e);
+  return msg;
+}
+
+void check_member_name(const std::string& name, std::set<std::string>& seen) {
+  if (name.empty()) throw std::invalid_argument("save_npz: an array has an empty name");
+  if (name.find_first_of(std::string("/\\\0", 3)) != std::string::npos)
+    throw std::invalid_argument("save_npz: array name '" + name + "' contains '/', '\\' or NUL");
+  if (!seen.insert(name).second) throw std::invalid_argument("save_npz: duplicate array name '" + name + "'");
+}
+
+std::string build_zip(const std::string& path, const std::vector<std::vector<std::uint8_t>>& blobs,
+                      const std::vector<NpyArray>& arrays, bool compressed) {
+  zip_error_t err;
+  zip_error_init(&err);
+  zip_source_t* mem = zip_source_buffer_create(nullptr, 0, 0, &err);
+  if (!mem) throw std::runtime_error("save_npz " + path + ": " + zip_error_strerror(&err));
+  zip_source_keep(mem);  // we read the finished archive back out of it after zip_close
+  std::unique_ptr<zip_source_t, void (*)(zip_source_t*)> mem_guard(mem, zip_source_free);
+  zip_t* za = zip_open_from_source(mem, ZIP_TRUNCATE, &err);
+  if (!za) throw std::runtime_error("save_npz " + path + ": " + zip_error_strerror(&err));
+  auto fail = [&](const std::string& what) {
+    std::string msg = "save_npz " + path + ": " + what + ": " + zip_strerror(za);
+    zip_discard(za);
+    throw std::runtime_error(msg);
+  };
+  for (std::size_t i = 0; i < blobs.size(); ++i) {
+    std::string member = arrays[i].name + ".npy";
+    zip_source_t* s = zip_source_buffer(za, blobs[i].data(), blobs[i].size(), 0);
+    if (!s) fail("member '" + member + "'");
+    zip_int64_t idx = zip_file_add(za, member.c_str(), s, ZIP_FL_ENC_UTF_8);
+    if (idx < 0) {
+      zip_source_free(s);
+      fail("member '" + member + "'");
+    }
+    auto u = static_cast<zip_uint64_t>(idx);
+    if (zip_set_file_compression(za, u, compressed ? ZIP_CM_DEFLATE : ZIP_CM_STORE, 0) != 0 ||
+        zip_file_set_mtime(za, u, kMemberMtime, 0) != 0)
+      fail("member '" + member + "'");
+  }
+  if (zip_close(za) != 0) fail("cannot build the archive");
+
+  zip_stat_t st;
+  if (zip_source_open(mem) != 0 || zip_source_stat(mem, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
+    throw std::runtime_error("save_npz " + path + ": cannot read back the archive: " +
+                             zip_error_strerror(zip_source_error(mem)));
+  std::string out(st.size, '\0');
+  zip_int64_t n = zip_source_read(mem, out.data(), st.size);
+  zip_source_close(mem);
+  if (n < 0 || static_cast<zip_uint64_t>(n) != st.size)
+    throw std::runtime_error("save_npz " + path + ": short read of the in-memory archive");
+  return out;
+}
+
+struct ZipCloser {
+  void operator()(zip_t* z) const { zip_discard(z); }
+};
+struct FileCloser {
+  void operator()(zip_file_t* f) const { zip_fclose(f); }
+};
+
+class MemberReader {
+ public:
+  MemberReader(zip_t* za, zip_uint64_t index, std::string where) : where_(std::move(where)) {
+    f_.reset(zip_fopen_index(za, index, 0));
+    if (!f_) throw std::runtime_error(where_ + ": cannot open member: " + zip_strerror(za));
+  }
+  // Reads exactly n bytes; a short read means the compressed stream ended early.
+  void read(void* dst, std::size_t n, const char* what) {
+    auto* p = static_cast<char*>(dst);
+    while (n > 0) {
+      zip_int64_t got = zip_fread(f_.get(), p, n);
+      if (got < 0) throw std::runtime_error(where_ + ": reading " + what + ": " + zip_file_strerror(f_.get()));
+      if (got == 0)
+        throw std::runtime_error(where_ + ": truncated member: " + std::to_string(n) + " bytes of " + what +
+                                 " missing");
+      p += got;
+      n -= static_cast<std::size_t>(got);
+    }
+  }
+  // libzip verifies the CRC only when it reaches the end of the member, so go there.
+  void expect_end() {
+    char extra;
+    zip_int64_t got = zip_fread(f_.get(), &extra, 1);
+    if (got < 0) throw std::runtime_error(where_ + ": " + zip_file_strerror(f_.get()));
+    if (got != 0) throw std::runtime_error(where_ + ": member holds more bytes than its header and stat say");
+  }
+
+ private:
+  std::string where_;
+  std::unique_ptr<zip_file_t, FileCloser> f_;
+};
+
+NpyArray read_member(zip_t* za, zip_uint64_t index, const zip_stat_t& st, const std::string& where) {
+  MemberReader r(za, index, where);
+  std::uint8_t head[npy_detail::kPreambleMax];
+  std::size_t first = static_cast<std::size_t>(std::min<zip_uint64_t>(st.size, sizeof head));
+  r.read(head, first, "the .npy header");
+  std::size_t total = npy_detail::header_size(head, first, where);
+  if (total > st.size)
+    throw std::runtime_error(where + ": truncated .npy: header needs " + std::to_string(total) +
+                             " bytes, member has " + std::to_string(st.size));
+  std::vector<std::uint8_t> header(total);
+  std::memcpy(header.data(), head, first);
+  r.read(header.data() + first, total - first, "the .npy header");
+  npy_detail::Header h = npy_detail::parse_header(header.data(), total, where);
+  // The member's real (uncompressed) size must match the shape before we allocate for it.
+  if (st.size - total != h.data_bytes)
+    throw std::runtime_error(where + ": shape " + shape_str(h.shape) + " of dtype " + h.dtype + " needs " +
+                             std::to_string(h.data_bytes) + " data bytes, but the member holds " +
+                             std::to_string(st.size - total));
+  NpyArray a{"", h.dtype, h.shape, std::vector<std::uint8_t>(h.data_bytes)};
+  r.read(a.bytes.data(), a.bytes.size(), "array data");
+  r.expect_end();
+  return a;
+}
+
+}  // namespace
+
+void save_npz(const std::string& path, const std::vector<NpyArray>& arrays, bool compressed) {
+  std::set<std::string> seen;
+  std::vector<std::vector<std::uint8_t>> blobs;
+  blobs.reserve(arrays.size());
+  for (const NpyArray& a : arrays) {
+    check_member_name(a.name, seen);
+    blobs.push_back(npy_encode(a));
+  }
+  if (arrays.empty()) {
+    // libzip deletes an archive with no members; NumPy writes the bare end-of-directory record.
+    write_file_atomic(path, std::string_view("PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 22));
+    return;
+  }
+  write_file_atomic(path, build_zip(path, blobs, arrays, compressed));
+}
+
+std::map<std::string, NpyArray> load_npz(const std::string& path, std::size_t max_total_bytes) {
+  struct stat fst {};
+  if (::stat(path.c_str(), &fst) != 0)
+    throw std::runtime_error("load_npz: cannot open " + path + ": " + std::strerror(errno));
+  if (!S_ISREG(fst.st_mode)) throw std::runtime_error("load_npz: " + path + " is not a regular file");
+  // libzip would accept an empty file as an empty archive; an empty model file is a mistake.
+  if (fst.st_size == 0)
+    throw std::runtime_error("load_npz: " + path + " is an empty file (0 bytes), expected an .npz (zip) archive");
+
+  int code = 0;
+  std::unique_ptr<zip_t, ZipCloser> za(zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code));
+  if (!za) {
+    if (code == ZIP_ER_NOZIP)
+      throw std::runtime_error("load_npz: " + path +
+                               " is not an .npz file: expected a zip archive, found no zip end-of-directory "
+                               "record (not a zip, or truncated)");
+    throw std::runtime_error("load_npz: " + path + " is not a valid .npz (zip) archive: " + zip_code_message(code));
+  }
+
+  zip_int64_t n = zip_get_num_entries(za.get(), 0);
+  if (n < 0) throw std::runtime_error("load_npz: " + path + ": " + zip_strerror(za.get()));
+  std::vector<zip_stat_t> stats(static_cast<std::size_t>(n));
+  std::vector<std::string> names(stats.size());
+  std::set<std::string> seen;
+  std::size_t total = 0;
+  for (zip_uint64_t i = 0; i < stats.size(); ++i) {
+    zip_stat_t& st = stats[i];
+    zip_stat_init(&st);
+    if (zip_stat_index(za.get(), i, 0, &st) != 0 || !(st.valid & ZIP_STAT_NAME) || !(st.valid & ZIP_STAT_SIZE))
+      throw std::runtime_error("load_npz: " + path + ": cannot read entry " + std::to_string(i) + ": " +
+                               zip_strerror(za.get()));
+    std::string member = st.name;
+    std::string where = "load_npz: " + path + ": member '" + member + "'";
+    if (member.size() <= 4 || member.compare(member.size() - 4, 4, ".npy") != 0)
+      throw std::runtime_error(where + ": expected a '<name>.npy' member");
+    if ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) && st.encryption_method != ZIP_EM_NONE)
+      throw std::runtime_error(where + ": encrypted members are not supported");
+    names[i] = member.substr(0, member.size() - 4);
+    if (!seen.insert(names[i]).second) throw std::runtime_error(where + ": duplicate array name '" + names[i] + "'");
+    if (st.size > max_total_bytes - total)
+      throw std::runtime_error("load_npz: " + path + ": arrays add up to more than " +
+                               std::to_string(max_total_bytes) + " bytes uncompressed (member '" + member +
+                               "' alone claims " + std::to_string(st.size) + ")");
+    total += static_cast<std::size_t>(st.size);
+  }
+
+  std::map<std::string, NpyArray> out;
+  for (zip_uint64_t i = 0; i < stats.size(); ++i) {
+    NpyArray a = read_member(za.get(), i, stats[i], "load_npz: " + path + ": member '" + stats[i].name + "'");
+    a.name = names[i];
+    out.emplace(names[i], std::move(a));
+  }
+  return out;
+}
+
+}  // namespace dlfs
