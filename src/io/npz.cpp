@@ -176,6 +176,8 @@ std::map<std::string, NpyArray> load_npz(const std::string& path, std::size_t ma
       throw std::runtime_error("load_npz: " + path +
                                " is not an .npz file: expected a zip archive, found no zip end-of-directory "
                                "record (not a zip, or truncated)");
+    if (code == ZIP_ER_EXISTS)  // libzip refuses archives that list the same name twice
+      throw std::runtime_error("load_npz: " + path + ": duplicate member names (each array must appear once)");
     throw std::runtime_error("load_npz: " + path + " is not a valid .npz (zip) archive: " + zip_code_message(code));
   }
 
