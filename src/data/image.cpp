@@ -1,0 +1,176 @@
+// Digit images in and out. MNIST's preparation (LeCun et al.): the digits were size-normalised to
+// fit a 20x20 box keeping their aspect ratio, anti-aliased, then centred by centre of mass in a
+// 28x28 field. load_digit_image repeats that for any picture of a digit.
+#include "dlfs/data/image.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+// The implementations live only in this file, as static functions, so they can never clash with
+// another copy of stb linked into the same program.
+#define STB_IMAGE_IMPLEMENTATION
+#define STB_IMAGE_STATIC
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
+#define STBI_MAX_DIMENSIONS 8192  // = kMaxImageSide: stb refuses larger headers before allocating
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#define STB_IMAGE_WRITE_STATIC
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wall"
+#pragma GCC diagnostic ignored "-Wextra"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include <stb_image.h>
+#include <stb_image_write.h>
+#pragma GCC diagnostic pop
+
+namespace dlfs {
+namespace {
+
+[[noreturn]] void fail(const std::string& name, const std::string& msg) {
+  throw std::runtime_error(name + ": " + msg);
+}
+
+// For each of n_out cells, the source indices it overlaps and the fraction of the cell each
+// covers (area averaging: the weights of a cell sum to 1).
+std::vector<std::vector<std::pair<std::size_t, double>>> area_weights(std::size_t n_in, std::size_t n_out) {
+  std::vector<std::vector<std::pair<std::size_t, double>>> w(n_out);
+  const double s = double(n_in) / double(n_out);  // source pixels per output pixel
+  for (std::size_t o = 0; o < n_out; ++o) {
+    double lo = o * s, hi = (o + 1) * s;
+    for (auto i = static_cast<std::size_t>(lo); i < n_in && double(i) < hi; ++i) {
+      double overlap = std::min(hi, double(i + 1)) - std::max(lo, double(i));
+      if (overlap > 1e-12) w[o].push_back({i, overlap / s});
+    }
+  }
+  return w;
+}
+
+// (h, w) -> (oh, ow), separable: rows first, then columns.
+std::vector<double> resize_area(const std::vector<double>& in, std::size_t w, std::size_t h, std::size_t ow,
+                                std::size_t oh) {
+  auto wx = area_weights(w, ow), wy = area_weights(h, oh);
+  std::vector<double> tmp(h * ow, 0.0), out(oh * ow, 0.0);
+  for (std::size_t y = 0; y < h; ++y)
+    for (std::size_t x = 0; x < ow; ++x)
+      for (auto [i, f] : wx[x]) tmp[y * ow + x] += f * in[y * w + i];
+  for (std::size_t y = 0; y < oh; ++y)
+    for (auto [i, f] : wy[y])
+      for (std::size_t x = 0; x < ow; ++x) out[y * ow + x] += f * tmp[i * ow + x];
+  return out;
+}
+
+}  // namespace
+
+Tensor<std::uint8_t> mnistify(const std::uint8_t* grey, std::size_t w, std::size_t h, const std::string& name) {
+  if (w == 0 || h == 0) fail(name, "expected a non-empty image, found " + std::to_string(w) + "x" + std::to_string(h));
+  // MNIST digits are light ink on black. Photos and drawings are usually dark on light: decide
+  // from the border, which is background in any sensibly framed picture.
+  double border = 0;
+  std::size_t nb = 0;
+  for (std::size_t y = 0; y < h; ++y)
+    for (std::size_t x = 0; x < w; ++x)
+      if (y == 0 || y == h - 1 || x == 0 || x == w - 1) border += grey[y * w + x], ++nb;
+  border /= double(nb);
+  const bool invert = border > 127.5;
+  std::vector<double> v(w * h);
+  for (std::size_t i = 0; i < w * h; ++i) v[i] = invert ? 255.0 - grey[i] : grey[i];
+  const double bg = invert ? 255.0 - border : border;
+  const double top = *std::max_element(v.begin(), v.end());
+  if (top - bg < 32)
+    fail(name, "expected a digit (ink contrasting with the background), found a nearly uniform image");
+
+  // Stretch background..brightest ink to 0..255 and drop faint paper texture, so the crop finds
+  // the strokes rather than the sheet.
+  std::size_t x0 = w, y0 = h, x1 = 0, y1 = 0;
+  for (std::size_t y = 0; y < h; ++y)
+    for (std::size_t x = 0; x < w; ++x) {
+      double& p = v[y * w + x];
+      p = std::clamp((p - bg) * 255.0 / (top - bg), 0.0, 255.0);
+      if (p < 40) p = 0;
+      if (p > 0) x0 = std::min(x0, x), y0 = std::min(y0, y), x1 = std::max(x1, x), y1 = std::max(y1, y);
+    }
+  const std::size_t cw = x1 - x0 + 1, ch = y1 - y0 + 1;  // crop (ch, cw)
+  std::vector<double> crop(cw * ch);
+  for (std::size_t y = 0; y < ch; ++y)
+    for (std::size_t x = 0; x < cw; ++x) crop[y * cw + x] = v[(y0 + y) * w + x0 + x];
+
+  // Longer side to 20 px, aspect kept.
+  const double s = 20.0 / double(std::max(cw, ch));
+  const std::size_t ow = std::clamp<std::size_t>(static_cast<std::size_t>(std::lround(cw * s)), 1, 20);
+  const std::size_t oh = std::clamp<std::size_t>(static_cast<std::size_t>(std::lround(ch * s)), 1, 20);
+  std::vector<double> box = resize_area(crop, cw, ch, ow, oh);  // (oh, ow)
+
+  // Centre of mass (pixel centres at i + 0.5) onto the field's centre (14, 14); shifts are clamped
+  // so the whole box stays inside the field.
+  double m = 0, mx = 0, my = 0;
+  for (std::size_t y = 0; y < oh; ++y)
+    for (std::size_t x = 0; x < ow; ++x) {
+      double p = box[y * ow + x];
+      m += p, mx += p * (x + 0.5), my += p * (y + 0.5);
+    }
+  auto offset = [&](double com, std::size_t extent) {
+    long o = static_cast<long>(std::floor(14.0 - com + 0.5));
+    return static_cast<std::size_t>(std::clamp<long>(o, 0, 28 - static_cast<long>(extent)));
+  };
+  const std::size_t ox = offset(mx / m, ow), oy = offset(my / m, oh);
+  Tensor<std::uint8_t> out(Shape{28, 28});  // (28, 28)
+  for (std::size_t y = 0; y < oh; ++y)
+    for (std::size_t x = 0; x < ow; ++x)
+      out(oy + y, ox + x) = static_cast<std::uint8_t>(std::clamp(std::lround(box[y * ow + x]), 0L, 255L));
+  return out;
+}
+
+Tensor<std::uint8_t> load_digit_image(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) fail(path, "cannot open: no such file");
+  if (!std::filesystem::is_regular_file(path, ec)) fail(path, "expected an image file, found a directory or device");
+  if (std::filesystem::file_size(path, ec) == 0) fail(path, "expected a PNG, JPEG or BMP image, found an empty file");
+  int w = 0, h = 0, c = 0;
+  if (!stbi_info(path.c_str(), &w, &h, &c))
+    fail(path, std::string("expected a PNG, JPEG or BMP image, stb_image could not read it: ") + stbi_failure_reason());
+  if (w <= 0 || h <= 0 || w > kMaxImageSide || h > kMaxImageSide)
+    fail(path, "expected at most " + std::to_string(kMaxImageSide) + "x" + std::to_string(kMaxImageSide) +
+                   " pixels, found " + std::to_string(w) + "x" + std::to_string(h));
+  // Grey + alpha: transparent areas are composited over white, as a viewer shows them.
+  std::unique_ptr<stbi_uc, void (*)(void*)> px(stbi_load(path.c_str(), &w, &h, &c, 2), stbi_image_free);
+  if (!px) fail(path, std::string("stb_image could not decode it: ") + stbi_failure_reason());
+  std::vector<std::uint8_t> grey(static_cast<std::size_t>(w) * static_cast<std::size_t>(h));
+  for (std::size_t i = 0; i < grey.size(); ++i) {
+    int g = px.get()[2 * i], a = px.get()[2 * i + 1];
+    grey[i] = static_cast<std::uint8_t>((g * a + 255 * (255 - a) + 127) / 255);
+  }
+  return mnistify(grey.data(), static_cast<std::size_t>(w), static_cast<std::size_t>(h), path);
+}
+
+std::string ascii_art(const std::uint8_t* img, std::size_t rows, std::size_t cols) {
+  static const char ramp[] = " .:-=+*#%@";
+  std::string s;
+  s.reserve(rows * (2 * cols + 1));
+  for (std::size_t y = 0; y < rows; ++y) {
+    for (std::size_t x = 0; x < cols; ++x) {
+      char ch = ramp[img[y * cols + x] * 10 / 256];
+      s += ch;
+      s += ch;
+    }
+    s += '\n';
+  }
+  return s;
+}
+
+void save_png_grey(const std::string& path, const std::uint8_t* pixels, std::size_t w, std::size_t h) {
+  if (w == 0 || h == 0 || w > 65535 || h > 65535)
+    fail(path, "expected an image of 1..65535 pixels per side, found " + std::to_string(w) + "x" + std::to_string(h));
+  if (!stbi_write_png(path.c_str(), static_cast<int>(w), static_cast<int>(h), 1, pixels, static_cast<int>(w)))
+    fail(path, std::string("cannot write PNG: ") + std::strerror(errno));
+}
+
+}  // namespace dlfs
