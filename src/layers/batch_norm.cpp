@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <stdexcept>
 
 namespace dlfs {
@@ -10,6 +11,12 @@ namespace {
 // The book writes `np.sqrt(var + 10e-7)`: 10e-7 is 1e-6, not 1e-7. Kept exactly, so running
 // statistics and outputs match the book's code.
 constexpr double kEps = 10e-7;
+
+std::string num_str(double v) {  // 0.5, not 0.500000
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
 }  // namespace
 
 template <class T>
@@ -22,7 +29,7 @@ BatchNormalization<T>::BatchNormalization(std::size_t features, double momentum)
       running_var_({features}) {
   if (features == 0) throw std::invalid_argument("BatchNormalization: features must be > 0, got 0");
   if (!(momentum >= 0 && momentum <= 1))
-    throw std::invalid_argument("BatchNormalization: momentum must be in [0, 1], got " + std::to_string(momentum));
+    throw std::invalid_argument("BatchNormalization: momentum must be in [0, 1], got " + num_str(momentum));
 }
 
 template <class T>

@@ -1,14 +1,23 @@
 #include "dlfs/layers/dropout.hpp"
 
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
 namespace dlfs {
 
+namespace {
+std::string num_str(double v) {  // 0.5, not 0.500000
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+}  // namespace
+
 template <class T>
 Dropout<T>::Dropout(double dropout_ratio, std::uint64_t seed) : ratio_(dropout_ratio), rng_(seed) {
   if (!(dropout_ratio >= 0 && dropout_ratio < 1))
-    throw std::invalid_argument("Dropout: dropout_ratio must be in [0, 1), got " + std::to_string(dropout_ratio));
+    throw std::invalid_argument("Dropout: dropout_ratio must be in [0, 1), got " + num_str(dropout_ratio));
 }
 
 template <class T>

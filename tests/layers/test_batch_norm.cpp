@@ -246,7 +246,13 @@ TEST(BatchNormalization, ShapeErrorsNameTheLayerAndBothShapes) {
 
 TEST(BatchNormalization, BadConstructionAndMisuse) {
   EXPECT_THROW(BatchNormalization<double>(0), std::invalid_argument);
-  EXPECT_THROW(BatchNormalization<double>(3, 1.5), std::invalid_argument);
+  try {
+    BatchNormalization<double>(3, 1.5);
+    ADD_FAILURE() << "accepted momentum 1.5";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("BatchNormalization: momentum must be in [0, 1], got 1.5"));
+    EXPECT_THAT(e.what(), testing::Not(HasSubstr("1.50")));
+  }
   EXPECT_THROW(BatchNormalization<double>(3, std::nan("")), std::invalid_argument);
   BatchNormalization<double> bn(3);
   EXPECT_THROW(bn.backward(Tensor<double>({1, 3})), std::runtime_error);
