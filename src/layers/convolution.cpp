@@ -1,5 +1,6 @@
 #include "dlfs/layers/convolution.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "dlfs/linalg.hpp"
@@ -56,12 +57,15 @@ const Tensor<T>& Convolution<T>::backward(const Tensor<T>& dout) {
     for (std::size_t f = 0; f < FN; ++f) {
       const T* src = dout.data() + (n * FN + f) * OHW;
       T* dst = dout_t + f * NP + n * OHW;
-      T s = 0;
-      for (std::size_t p = 0; p < OHW; ++p) {
-        dst[p] = src[p];
-        s += src[p];
-      }
-      b_.grad[f] += s;
+      std::copy(src, src + OHW, dst);
+      // Eight independent partial sums: one running sum would serialise on the add latency
+      // (the compiler may not reorder float additions), which cost as much as the dW GEMM.
+      T s[8] = {};
+      std::size_t p = 0;
+      for (; p + 8 <= OHW; p += 8)
+        for (std::size_t j = 0; j < 8; ++j) s[j] += src[p + j];
+      for (; p < OHW; ++p) s[0] += src[p];
+      b_.grad[f] += ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
     }
   // dW (FN, C*FH*FW) = dout_t (FN, N*OH*OW) x col^T (N*OH*OW, C*FH*FW)
   gemm(Trans::No, Trans::Yes, FN, K, NP, T(1), dout_t, NP, col_.data(), NP, T(0), W_.grad.data(), K);
