@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "dlfs/functions.hpp"
 #include "dlfs/gradient.hpp"
 #include "dlfs/rng.hpp"
 
@@ -120,4 +121,25 @@ TEST(Gradient, GradientDescentDefaultsAreTheBooks) {
   auto x = gradient_descent(function_2, Tensor<double>::from({-3.0, 4.0}));
   EXPECT_NEAR(x[0], -3.0 * std::pow(0.98, 100), 1e-8);
   EXPECT_NEAR(x[1], 4.0 * std::pow(0.98, 100), 1e-8);
+}
+
+TEST(Gradient, SimpleNetBookValues) {
+  // gradient_simplenet.py (section 4.4.2) with the weights the book prints.
+  auto W = Tensor<double>::from({0.47355232, 0.9977393, 0.84668094, 0.85557411, 0.03563661, 0.69422093});
+  W.reshape({2, 3});
+  const auto x = Tensor<double>::from({0.6, 0.9});
+  const auto t = Tensor<double>::from({0, 0, 1});
+  auto loss = [&](const Tensor<double>&) {
+    Tensor<double> p({3});
+    for (std::size_t j = 0; j < 3; ++j) p[j] = x[0] * W(0, j) + x[1] * W(1, j);  // np.dot(x, W)
+    return cross_entropy_error(softmax(p), t);
+  };
+  // The book prints 0.92806853663411326 and dW = [[0.21924763, 0.14356247, -0.36281009],
+  // [0.32887144, 0.21534371, -0.54421514]]: those match log(y) without the 1e-7 delta, which
+  // shifts the loss by about 1e-7 / 0.395 = 2.5e-7 and dW by a similar relative amount.
+  EXPECT_NEAR(loss(W), 0.92806853663411326, 3e-7);
+  auto dW = numerical_gradient(loss, W);
+  const double book[] = {0.21924763, 0.14356247, -0.36281009, 0.32887144, 0.21534371, -0.54421514};
+  for (std::size_t i = 0; i < 6; ++i) EXPECT_NEAR(dW[i], book[i], 2e-7) << i;
+  EXPECT_EQ(dW.shape(), (Shape{2, 3}));
 }

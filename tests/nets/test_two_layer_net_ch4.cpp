@@ -9,6 +9,7 @@
 
 #include "dlfs/functions.hpp"
 #include "dlfs/gradient.hpp"
+#include "dlfs/nets/registry.hpp"
 #include "dlfs/nets/two_layer_net_ch4.hpp"
 #include "dlfs/rng.hpp"
 
@@ -206,4 +207,40 @@ TEST(TwoLayerNetCh4, ShapeErrorsNameTheNetAndBothShapes) {
   EXPECT_THROW(net.gradient(Tensor<double>({20}), Tensor<double>({1})), ShapeError);
   EXPECT_THROW(net.gradient(Tensor<double>({2, 20}), Tensor<double>({2, 4})), ShapeError);
   EXPECT_THROW(net.gradient(Tensor<double>({2, 20}), Tensor<double>::from({0.0, 3.0})), std::invalid_argument);
+}
+
+TEST(TwoLayerNetCh4, NetNumericalGradientAgreesWithBackprop) {
+  // The same check through the Net interface (what gradcheck and the trainer use).
+  TwoLayerNetCh4<double> net(20, 10, 3, 0.01, 12);
+  auto b = random_batch(3, 20, 3, 13);
+  const double loss_num = net.numerical_gradient(b.x, b.t_hot);
+  std::vector<Tensor<double>> numerical;
+  for (auto* p : net.params()) numerical.push_back(p->grad);
+  const double loss_bp = net.gradient(b.x, b.t_hot);
+  EXPECT_DOUBLE_EQ(loss_num, loss_bp);
+  const double limits[] = {1e-8, 1e-8, 1e-6, 1e-6};
+  for (std::size_t k = 0; k < 4; ++k) {
+    double s = 0;
+    for (std::size_t i = 0; i < numerical[k].size(); ++i) s += std::abs(net.params()[k]->grad[i] - numerical[k][i]);
+    EXPECT_LT(s / double(numerical[k].size()), limits[k]) << net.params()[k]->name;
+  }
+}
+
+TEST(TwoLayerNetCh4, AccuracyIsArgmaxOfTheScores) {
+  // W = 0 and b2 = (0, 5, 0): every sample is predicted as class 1, whatever x is.
+  TwoLayerNetCh4<double> net(4, 3, 3);
+  for (auto* p : net.params()) p->value.fill(0);
+  net.param("b2").value[1] = 5;
+  auto b = random_batch(4, 4, 3, 14);
+  const auto t = Tensor<double>::from({1.0, 0.0, 1.0, 2.0});
+  EXPECT_DOUBLE_EQ(net.accuracy(b.x, t), 0.5);
+}
+
+TEST(TwoLayerNetCh4, RegistryBuildsItFromItsConfig) {
+  TwoLayerNetCh4<float> net(30, 7, 4, 0.02, 99);
+  auto copy = make_net<float>(net.config(), 99);
+  EXPECT_EQ(copy->name(), "two-layer-sigmoid");
+  EXPECT_EQ(copy->config(), net.config());
+  EXPECT_EQ(copy->param("W1").value, net.param("W1").value);
+  EXPECT_EQ(copy->param("W2").value, net.param("W2").value);
 }
