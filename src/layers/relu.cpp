@@ -1,5 +1,7 @@
 #include "dlfs/layers/relu.hpp"
 
+#include "dlfs/layers/fault.hpp"
+
 namespace dlfs {
 
 template <class T>
@@ -22,7 +24,8 @@ const Tensor<T>& Relu<T>::backward(const Tensor<T>& dout) {
   dx_.resize(dout.shape());
   const T* pd = dout.data();
   T* px = dx_.data();
-  for (std::size_t i = 0, n = dout.size(); i < n; ++i) px[i] = mask_[i] ? T(0) : pd[i];
+  const bool broken = injected_fault() == Fault::ReluMask;  // tests only: forget the mask
+  for (std::size_t i = 0, n = dout.size(); i < n; ++i) px[i] = mask_[i] && !broken ? T(0) : pd[i];
   return dx_;
 }
 

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "dlfs/layers/fault.hpp"
+
 namespace dlfs {
 
 template <class T>
@@ -21,6 +23,10 @@ const Tensor<T>& Sigmoid<T>::backward(const Tensor<T>& dout) {
   const T* pd = dout.data();
   const T* py = out_.data();
   T* px = dx_.data();
+  if (injected_fault() == Fault::SigmoidGrad) {  // tests only: forget the (1 - y) factor
+    for (std::size_t i = 0, n = dout.size(); i < n; ++i) px[i] = pd[i] * py[i];
+    return dx_;
+  }
   for (std::size_t i = 0, n = dout.size(); i < n; ++i) px[i] = pd[i] * (T(1) - py[i]) * py[i];
   return dx_;
 }

@@ -96,3 +96,36 @@ TEST(LayerCheck, RefusesToCompareZeros) {
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.report.find("all zero"), std::string::npos) << r.report;
 }
+
+// The test-only fault switches that `dlfs gradcheck --fault` uses really break these layers.
+#include "dlfs/layers/affine.hpp"
+#include "dlfs/layers/fault.hpp"
+#include "dlfs/layers/relu.hpp"
+#include "dlfs/layers/sigmoid.hpp"
+
+namespace {
+struct FaultGuard {
+  explicit FaultGuard(Fault f) { set_injected_fault(f); }
+  ~FaultGuard() { set_injected_fault(Fault::None); }
+};
+}  // namespace
+
+TEST(LayerCheck, InjectedFaultsAreCaught) {
+  {
+    FaultGuard g(Fault::ReluMask);
+    Relu<double> l;
+    EXPECT_FALSE(check::check_layer(l, check::random_input({4, 5}, 1)).ok);
+  }
+  {
+    FaultGuard g(Fault::SigmoidGrad);
+    Sigmoid<double> l;
+    EXPECT_FALSE(check::check_layer(l, check::random_input({4, 5}, 3)).ok);
+  }
+  {
+    FaultGuard g(Fault::AffineBias);
+    Affine<double> l(check::random_input({5, 4}, 10), check::random_input({4}, 11));
+    auto r = check::check_layer(l, check::random_input({3, 5}, 12));
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.report.find("Affine db: max rel err"), std::string::npos);
+  }
+}

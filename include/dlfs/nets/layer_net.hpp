@@ -3,6 +3,7 @@
 // layers their constructors append. One predict/loss/gradient loop serves them all.
 #pragma once
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "dlfs/nets/net.hpp"
@@ -19,6 +20,8 @@ class LayerNet : public Net<T> {
   std::vector<Buffer<T>> buffers() override { return buffers_; }
 
   const std::vector<std::unique_ptr<Layer<T>>>& layers() const { return layers_; }
+  // The book's name of layers()[i]: its type plus the suffix it was added with ("Affine1").
+  const std::string& layer_name(std::size_t i) const { return names_.at(i); }
   LossLayer<T>& last_layer() { return *last_; }
   T weight_decay_lambda() const { return weight_decay_lambda_; }
 
@@ -32,6 +35,7 @@ class LayerNet : public Net<T> {
 
  private:
   std::vector<std::unique_ptr<Layer<T>>> layers_;
+  std::vector<std::string> names_;  // "Affine1", "Relu1", ... for error messages
   std::unique_ptr<LossLayer<T>> last_;
   std::vector<Param<T>*> params_;
   std::vector<Param<T>*> decayed_;

@@ -1,0 +1,75 @@
+#include "dlfs/nets/layer_net.hpp"
+
+#include <stdexcept>
+
+namespace dlfs {
+
+template <class T>
+Layer<T>& LayerNet<T>::add(std::unique_ptr<Layer<T>> layer, const std::string& suffix, bool decay) {
+  if (!layer) throw std::invalid_argument("LayerNet::add: null layer");
+  for (Param<T>* p : layer->params()) {
+    // The book's names: the layer's W, b, gamma, beta become W1, b1, gamma1, beta1.
+    if (decay && p->name == "W") decayed_.push_back(p);
+    p->name += suffix;
+    for (Param<T>* q : params_)
+      if (q->name == p->name) throw std::logic_error("LayerNet::add: two parameters named " + p->name);
+    params_.push_back(p);
+  }
+  for (Buffer<T> b : layer->buffers()) {  // running_mean -> running_mean1, ...
+    b.name += suffix;
+    buffers_.push_back(b);
+  }
+  names_.push_back(layer->type() + suffix);
+  layers_.push_back(std::move(layer));
+  return *layers_.back();
+}
+
+template <class T>
+const Tensor<T>& LayerNet<T>::predict(const Tensor<T>& x, bool train) {
+  const Tensor<T>* out = &x;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    try {
+      out = &layers_[i]->forward(*out, train);
+    } catch (const ShapeError& e) {
+      // "Affine: expected ..." from the second Affine reads better as "Affine2: expected ...".
+      std::string msg = e.what();
+      const std::string type = layers_[i]->type() + ":";
+      if (msg.rfind(type, 0) == 0) msg = names_[i] + msg.substr(type.size() - 1);
+      else msg = names_[i] + ": " + msg;
+      throw ShapeError(msg);
+    }
+  }
+  return *out;
+}
+
+template <class T>
+T LayerNet<T>::loss(const Tensor<T>& x, const Tensor<T>& t, bool train) {
+  if (!last_) throw std::logic_error("LayerNet: no last layer set");
+  const Tensor<T>& y = predict(x, train);
+  T l = last_->forward(y, t);
+  if (weight_decay_lambda_ != T(0)) {
+    // 0.5 * lambda * sum(W^2) over every weight matrix (the book's weight_decay term).
+    double wd = 0;
+    for (Param<T>* p : decayed_)
+      for (T w : p->value) wd += static_cast<double>(w) * static_cast<double>(w);
+    l += static_cast<T>(0.5 * static_cast<double>(weight_decay_lambda_) * wd);
+  }
+  return l;
+}
+
+template <class T>
+T LayerNet<T>::gradient(const Tensor<T>& x, const Tensor<T>& t) {
+  const T l = loss(x, t, true);  // forward
+  const Tensor<T>* dout = &last_->backward();  // backward, dout = 1
+  for (std::size_t i = layers_.size(); i-- > 0;) dout = &layers_[i]->backward(*dout);
+  // d/dW of 0.5 * lambda * W^2
+  if (weight_decay_lambda_ != T(0))
+    for (Param<T>* p : decayed_)
+      for (std::size_t i = 0; i < p->value.size(); ++i) p->grad[i] += weight_decay_lambda_ * p->value[i];
+  return l;
+}
+
+template class LayerNet<float>;
+template class LayerNet<double>;
+
+}  // namespace dlfs
