@@ -2,6 +2,7 @@
 // magic they are inflated on the fly by GzipSource. The parser then reads the header, validates
 // the declared sizes and pulls exactly that many bytes, growing its buffer with what arrives.
 #include "dlfs/data/idx.hpp"
+#include "thousands.hpp"
 
 #include <zlib.h>
 
@@ -16,15 +17,12 @@
 namespace dlfs {
 namespace {
 
+using detail::with_commas;
+
 [[noreturn]] void fail(const std::string& name, const std::string& msg) {
   throw std::runtime_error(name + ": " + msg);
 }
 
-std::string with_commas(std::uint64_t v) {
-  std::string s = std::to_string(v);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
-  return s;
-}
 
 // A stream of bytes. read() returns fewer than n bytes only at the end of the data.
 class ByteSource {

