@@ -28,7 +28,10 @@ std::string temp_name_for(const std::filesystem::path& dest) {
   char suffix[64];
   std::snprintf(suffix, sizeof suffix, ".tmp.%ld.%llx", static_cast<long>(::getpid()),
                 (salt ^ (counter.fetch_add(1) * 0x9E3779B97F4A7C15ull)) & 0xffffffffffull);
-  return (dest.parent_path() / ("." + dest.filename().string() + suffix)).string();
+  std::string name = ".";
+  name += dest.filename().string();
+  name += suffix;
+  return (dest.parent_path() / name).string();
 }
 
 std::filesystem::path folder_of(const std::filesystem::path& p) {
