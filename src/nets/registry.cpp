@@ -6,7 +6,9 @@
 #include <set>
 #include <stdexcept>
 
+#include "dlfs/nets/deep_conv_net.hpp"
 #include "dlfs/nets/multi_layer_net.hpp"
+#include "dlfs/nets/simple_conv_net.hpp"
 #include "dlfs/nets/two_layer_net.hpp"
 #include "dlfs/nets/two_layer_net_ch4.hpp"
 
@@ -61,6 +63,12 @@ class Args {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.17g", v->get<double>());  // round-trips exactly
     return buf;
+  }
+  // A nested object (the conv nets' conv_param): its JSON for the caller to read, or null.
+  const json* object(const std::string& key) {
+    const json* v = find(key);
+    if (v && !v->is_object()) fail(key, "an object", *v);
+    return v;
   }
   // Call after reading every key the net accepts.
   void reject_unknown() const {
@@ -126,6 +134,40 @@ std::unique_ptr<Net<T>> multi_layer(Args& a, std::uint64_t seed) {
   return std::make_unique<MultiLayerNet<T>>(o, seed);
 }
 
+// The conv nets' input_dim: (C, H, W).
+InputDim input_dim_arg(Args& a, const std::string& net) {
+  std::vector<std::size_t> v = a.sizes("input_dim", {1, 28, 28});
+  if (v.size() != 3)
+    throw std::invalid_argument("net " + net + ": 'input_dim' must be 3 numbers (C, H, W), got " +
+                                std::to_string(v.size()));
+  return {v[0], v[1], v[2]};
+}
+
+template <class T>
+std::unique_ptr<Net<T>> simple_conv(Args& a, std::uint64_t seed) {
+  InputDim dim = input_dim_arg(a, "simple-conv");
+  ConvParam cp;  // the book's {30, 5, 0, 1}; keys given in the config override it one by one
+  if (const json* j = a.object("conv_param")) cp = conv_param_from_json(*j, cp, "net simple-conv: conv_param");
+  auto hidden = a.size("hidden_size", 100), out = a.size("output_size", 10);
+  double std = a.number("weight_init_std", 0.01);
+  a.reject_unknown();
+  return std::make_unique<SimpleConvNet<T>>(dim, cp, hidden, out, std, seed);
+}
+
+template <class T>
+std::unique_ptr<Net<T>> deep_conv(Args& a, std::uint64_t seed) {
+  InputDim dim = input_dim_arg(a, "deep-conv");
+  auto cps = DeepConvNet<T>::default_conv_params();
+  for (std::size_t k = 0; k < cps.size(); ++k) {
+    const std::string key = "conv_param_" + std::to_string(k + 1);
+    if (const json* j = a.object(key)) cps[k] = conv_param_from_json(*j, cps[k], "net deep-conv: " + key);
+  }
+  auto hidden = a.size("hidden_size", 50), out = a.size("output_size", 10);
+  double ratio = a.number("dropout_ration", 0.5);
+  a.reject_unknown();
+  return std::make_unique<DeepConvNet<T>>(dim, cps, hidden, out, ratio, seed);
+}
+
 template <class T>
 struct Entry {
   const char* name;
@@ -139,6 +181,8 @@ const std::vector<Entry<T>>& table() {
       {"two-layer-sigmoid", two_layer_sigmoid<T>},  // ch.4, hand-written, sigmoid
       {"multi-layer", multi_layer<T>},              // ch.6
       {"multi-layer-extend", multi_layer<T>},       // ch.6, with use_batchnorm / use_dropout
+      {"simple-conv", simple_conv<T>},              // ch.7, image input (N, C, H, W)
+      {"deep-conv", deep_conv<T>},                  // ch.8, image input (N, C, H, W)
   };
   return t;
 }
