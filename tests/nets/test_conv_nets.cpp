@@ -7,6 +7,7 @@
 
 #include "dlfs/layers/dropout.hpp"
 #include "dlfs/nets/deep_conv_net.hpp"
+#include "dlfs/nets/registry.hpp"
 #include "dlfs/nets/simple_conv_net.hpp"
 #include "nets/net_check.hpp"
 
@@ -262,4 +263,57 @@ TEST(DeepConvNet, GradientMatchesNumericalGradientWithoutDropout) {
                           5, 4, 0.0, 31);
   auto b = image_batch(3, {2, 9, 7}, 4, 32);
   expect_close(check::gradient_diffs(net, b.x, b.t));  // measured: 3e-10 to 4e-8, b8 1e-7
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registry
+
+TEST(ConvNetRegistry, DefaultsAreTheBooksAndConfigRoundTrips) {
+  for (const char* name : {"simple-conv", "deep-conv"}) {
+    auto net = make_net<float>({{"net", name}}, 4);
+    EXPECT_EQ(net->name(), name);
+    EXPECT_EQ(net->config()["input_dim"], nlohmann::json({1, 28, 28}));
+    auto again = make_net<float>(net->config(), 4);  // config() has every argument
+    EXPECT_EQ(again->config(), net->config());
+    ASSERT_EQ(again->params().size(), net->params().size());
+    for (std::size_t k = 0; k < net->params().size(); ++k)
+      EXPECT_EQ(again->params()[k]->value, net->params()[k]->value) << name << " " << net->params()[k]->name;
+  }
+  EXPECT_EQ(make_net<float>({{"net", "simple-conv"}}, 0)->param("W2").value.shape(), (Shape{4320, 100}));
+  EXPECT_EQ(make_net<float>({{"net", "deep-conv"}}, 0)->param("W7").value.shape(), (Shape{1024, 50}));
+}
+
+TEST(ConvNetRegistry, KeysOverrideOneByOne) {
+  auto net = make_net<double>({{"net", "simple-conv"},
+                               {"input_dim", {1, 10, 10}},
+                               {"conv_param", {{"filter_num", 3}, {"filter_size", 3}}},
+                               {"hidden_size", 10},
+                               {"weight_init_std", 0.1}},
+                              5);
+  EXPECT_EQ(net->param("W1").value.shape(), (Shape{3, 1, 3, 3}));
+  EXPECT_EQ(net->param("W2").value.shape(), (Shape{48, 10}));  // 3 * 4 * 4
+  EXPECT_EQ(net->config()["conv_param"], nlohmann::json({{"filter_num", 3}, {"filter_size", 3}, {"pad", 0}, {"stride", 1}}));
+  auto deep = make_net<float>({{"net", "deep-conv"}, {"conv_param_4", {{"pad", 1}}}, {"dropout_ration", 0.0}}, 1);
+  // conv4 with pad 1 keeps 14 -> 14, so the maps end at 14 -> 7 -> 7 -> 3: W7 is (64*3*3, 50)
+  EXPECT_EQ(deep->param("W7").value.shape(), (Shape{576, 50}));
+  EXPECT_EQ(deep->config()["dropout_ration"], 0.0);
+}
+
+TEST(ConvNetRegistry, BadConfigsNameTheKey) {
+  auto message = [](const nlohmann::json& c) {
+    try {
+      make_net<float>(c, 0);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no throw");
+  };
+  EXPECT_EQ(message({{"net", "simple-conv"}, {"conv_param", {{"filter_nums", 3}}}}),
+            "net simple-conv: conv_param: unknown key 'filter_nums' (accepted: filter_num, filter_size, pad, stride)");
+  EXPECT_EQ(message({{"net", "simple-conv"}, {"conv_param", 5}}), "net simple-conv: 'conv_param' must be an object, got 5");
+  EXPECT_EQ(message({{"net", "simple-conv"}, {"input_dim", {28, 28}}}),
+            "net simple-conv: 'input_dim' must be 3 numbers (C, H, W), got 2");
+  EXPECT_EQ(message({{"net", "deep-conv"}, {"conv_param_3", {{"stride", 0}}}}),
+            "net deep-conv: conv_param_3: 'stride' must be a whole number >= 1, got 0");
+  EXPECT_EQ(message({{"net", "deep-conv"}, {"hidden", 5}}).rfind("net deep-conv: unknown config key 'hidden'", 0), 0u);
 }
