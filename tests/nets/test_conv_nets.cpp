@@ -201,7 +201,8 @@ TEST(DeepConvNet, HeInitialisationFromPreNodeNums) {
   const std::vector<double> fan_in = {1 * 9, 2 * 9, 2 * 9, 3 * 9, 3 * 9, 4 * 9, 4, 6};
   Rng rng(9);
   for (std::size_t k = 0; k < 8; ++k) {
-    const std::string w = "W" + std::to_string(k + 1);
+    std::string w = "W";  // (not "W" + to_string: GCC 12 warns falsely on that)
+    w += std::to_string(k + 1);
     for (double v : small.param(w).value) ASSERT_DOUBLE_EQ(v, std::sqrt(2.0 / fan_in[k]) * rng.normal()) << w;
   }
   EXPECT_EQ(small.param("W7").value.shape(), (Shape{4, 6}));
