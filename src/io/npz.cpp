@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <zip.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -136,8 +137,16 @@ NpyArray read_member(zip_t* za, zip_uint64_t index, const zip_stat_t& st, const 
     throw std::runtime_error(where + ": shape " + shape_str(h.shape) + " of dtype " + h.dtype + " needs " +
                              std::to_string(h.data_bytes) + " data bytes, but the member holds " +
                              std::to_string(st.size - total));
-  NpyArray a{"", h.dtype, h.shape, std::vector<std::uint8_t>(h.data_bytes)};
-  r.read(a.bytes.data(), a.bytes.size(), "array data");
+  // Grow the buffer as data really arrives: a central directory that lies about the size of a
+  // tiny deflate stream then costs one chunk of memory, not the size it claims.
+  constexpr std::size_t kChunk = std::size_t(64) << 20;
+  NpyArray a{"", h.dtype, h.shape, {}};
+  for (std::size_t done = 0; done < h.data_bytes;) {
+    std::size_t n = std::min(kChunk, h.data_bytes - done);
+    a.bytes.resize(done + n);
+    r.read(a.bytes.data() + done, n, "array data");
+    done += n;
+  }
   r.expect_end();
   return a;
 }

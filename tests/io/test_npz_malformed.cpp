@@ -24,7 +24,8 @@ std::string npy_file(const std::string& dict, std::size_t data_bytes, char major
 }
 
 // A stored zip of raw members, written with libzip directly (bypassing save_npz's checks).
-void write_zip(const std::string& path, const std::vector<std::pair<std::string, std::string>>& members) {
+void write_zip(const std::string& path, const std::vector<std::pair<std::string, std::string>>& members,
+               bool deflate = false) {
   int err = 0;
   zip_t* za = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
   ASSERT_NE(za, nullptr);
@@ -32,7 +33,7 @@ void write_zip(const std::string& path, const std::vector<std::pair<std::string,
     zip_source_t* s = zip_source_buffer(za, bytes.data(), bytes.size(), 0);
     zip_int64_t idx = zip_file_add(za, name.c_str(), s, 0);
     ASSERT_GE(idx, 0) << zip_strerror(za);
-    zip_set_file_compression(za, static_cast<zip_uint64_t>(idx), ZIP_CM_STORE, 0);
+    zip_set_file_compression(za, static_cast<zip_uint64_t>(idx), deflate ? ZIP_CM_DEFLATE : ZIP_CM_STORE, 0);
   }
   ASSERT_EQ(zip_close(za), 0);
 }
@@ -207,6 +208,30 @@ TEST_P(NpzDamaged, AnySingleFlippedByteThrowsOrLoadsTheSameArrays) {
 
 INSTANTIATE_TEST_SUITE_P(StoredAndDeflated, NpzDamaged, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "compressed" : "stored"; });
+
+TEST(NpzMalformed, SizeClaimedByTheZipButNotBackedByDataIsRefused) {
+  // Header and zip directory agree on a 1 GiB array, but the deflate stream holds 16 bytes.
+  TempDir dir;
+  const std::string path = dir.file("liar.npz");
+  const std::string npy = npy_file("{'descr': '<f4', 'fortran_order': False, 'shape': (268435456,), }", 16);
+  write_zip(path, {{"W1.npy", npy}}, true);
+  std::string bytes = test::slurp(path);
+  const std::uint32_t claimed = static_cast<std::uint32_t>(npy.size() - 16 + (std::size_t(1) << 30));
+  auto patch = [&](std::size_t at) {
+    for (int i = 0; i < 4; ++i) bytes[at + i] = static_cast<char>(claimed >> (8 * i) & 0xff);
+  };
+  ASSERT_EQ(bytes.compare(0, 4, "PK\x03\x04"), 0);
+  patch(22);  // local header: uncompressed size
+  std::size_t central = bytes.find("PK\x01\x02");
+  ASSERT_NE(central, std::string::npos);
+  patch(central + 24);  // central directory: uncompressed size
+  test::spit(path, bytes);
+  std::string msg = load_error(path);
+  EXPECT_NE(msg.find(path + ": member 'W1.npy'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("truncated member"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("NO EXCEPTION"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("WRONG EXCEPTION"), std::string::npos) << msg;
+}
 
 TEST(NpzMalformed, TotalUncompressedSizeIsBounded) {
   TempDir dir;
