@@ -76,7 +76,7 @@ int run(TrainFlags& f) {
   if (h.diverged) throw std::runtime_error(h.stop_reason);
 
   std::filesystem::create_directories(f.out);
-  write_training_report(f.out, *net, data, h, config.value("net", f.net), f.quiet);
+  write_training_report(f.out, *net, data, h, f.net.net, f.quiet);
   if (!f.save.empty()) save_model(*net, f.save);
 
   std::printf("final: train acc %.4f  test acc %.4f  (%zu iterations, %zu epochs, %.2f s)\n", h.final_train_acc(),
