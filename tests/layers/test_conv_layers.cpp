@@ -2,6 +2,8 @@
 // and finite-difference checks of every gradient in double precision.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "dlfs/layers/convolution.hpp"
 #include "dlfs/layers/pooling.hpp"
 #include "dlfs/rng.hpp"
@@ -227,6 +229,54 @@ TEST(Pooling, ChannelsOverlapTiesAndPadding) {
   const Tensor<double>& po2 = padded.forward(Tensor<double>({1, 1, 2, 2}, {1, 2, 3, 4}), true);
   EXPECT_EQ(po2.vec(), (std::vector<double>{1, 2, 3, 4}));
   EXPECT_EQ(padded.backward(Tensor<double>(po2.shape(), 1.0)).vec(), (std::vector<double>{1, 1, 1, 1}));
+}
+
+// The definition, window by window over the zero-padded input: value and flat index of the first
+// maximum in row-major window order (kPadding when that is a padded cell).
+TEST(Pooling, ForwardMatchesNaiveMaxPooling) {
+  struct Case {
+    Shape x;
+    std::size_t ph, pw, stride, pad;
+  };
+  const std::vector<Case> cases = {
+      {{2, 3, 24, 24}, 2, 2, 2, 0}, {{2, 2, 7, 9}, 2, 2, 2, 0},  {{2, 2, 7, 5}, 3, 2, 2, 1},
+      {{1, 2, 6, 6}, 3, 3, 1, 0},   {{2, 1, 5, 6}, 2, 2, 1, 1},  {{1, 3, 8, 7}, 2, 3, 3, 2},
+      {{1, 1, 3, 3}, 2, 2, 2, 1},
+  };
+  std::uint64_t seed = 90;
+  for (const Case& k : cases) {
+    Tensor<double> x = random_input(k.x, seed++);
+    // Coarse values (multiples of 0.5, many zeros): plenty of ties within a window, and with
+    // padding, to test the first-maximum rule.
+    for (auto& v : x) v = std::round(v * 2) / 2;
+    Pooling<double> pool(k.ph, k.pw, k.stride, k.pad);
+    const Tensor<double>& out = pool.forward(x, true);
+    const std::size_t N = k.x[0], C = k.x[1], H = k.x[2], W = k.x[3];
+    const std::size_t OH = (H + 2 * k.pad - k.ph) / k.stride + 1, OW = (W + 2 * k.pad - k.pw) / k.stride + 1;
+    ASSERT_EQ(out.shape(), (Shape{N, C, OH, OW}));
+    std::size_t o = 0;
+    for (std::size_t n = 0; n < N; ++n)
+      for (std::size_t c = 0; c < C; ++c)
+        for (std::size_t oy = 0; oy < OH; ++oy)
+          for (std::size_t ox = 0; ox < OW; ++ox, ++o) {
+            double best = 0;
+            std::size_t best_i = 0;
+            bool first = true;
+            for (std::size_t ky = 0; ky < k.ph; ++ky)
+              for (std::size_t kx = 0; kx < k.pw; ++kx) {
+                const std::size_t y = oy * k.stride + ky, xx = ox * k.stride + kx;
+                const bool real = y >= k.pad && xx >= k.pad && y - k.pad < H && xx - k.pad < W;
+                const double v = real ? x(n, c, y - k.pad, xx - k.pad) : 0.0;
+                if (first || v > best) {
+                  best = v;
+                  best_i = real ? ((n * C + c) * H + (y - k.pad)) * W + (xx - k.pad) : Pooling<double>::kPadding;
+                  first = false;
+                }
+              }
+            ASSERT_EQ(out[o], best) << "case " << seed << " output " << o;
+            ASSERT_EQ(pool.arg_max()[o], best_i) << "case " << seed << " output " << o;
+          }
+  }
 }
 
 TEST(Pooling, GradientsMatchFiniteDifferences) {
