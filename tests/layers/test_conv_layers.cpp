@@ -217,7 +217,7 @@ TEST(Pooling, ChannelsOverlapTiesAndPadding) {
   // Ties: first maximum in window order, as np.argmax.
   Pooling<double> tie(2, 2, 2);
   tie.forward(Tensor<double>({1, 1, 2, 2}, {5, 5, 5, 5}), true);
-  EXPECT_EQ(tie.arg_max(), (std::vector<std::size_t>{0}));
+  EXPECT_EQ(tie.arg_max(), (std::vector<std::uint32_t>{0}));
 
   // Padding is zeros (as the book's im2col): with all-negative inputs the padded cell wins, and
   // its gradient goes nowhere.
@@ -232,7 +232,7 @@ TEST(Pooling, ChannelsOverlapTiesAndPadding) {
 }
 
 // The definition, window by window over the zero-padded input: value and flat index of the first
-// maximum in row-major window order (kPadding when that is a padded cell).
+// maximum in row-major window order, as an offset in its plane (kPadding for a padded cell).
 TEST(Pooling, ForwardMatchesNaiveMaxPooling) {
   struct Case {
     Shape x;
@@ -260,7 +260,7 @@ TEST(Pooling, ForwardMatchesNaiveMaxPooling) {
         for (std::size_t oy = 0; oy < OH; ++oy)
           for (std::size_t ox = 0; ox < OW; ++ox, ++o) {
             double best = 0;
-            std::size_t best_i = 0;
+            std::uint32_t best_i = 0;
             bool first = true;
             for (std::size_t ky = 0; ky < k.ph; ++ky)
               for (std::size_t kx = 0; kx < k.pw; ++kx) {
@@ -269,13 +269,37 @@ TEST(Pooling, ForwardMatchesNaiveMaxPooling) {
                 const double v = real ? x(n, c, y - k.pad, xx - k.pad) : 0.0;
                 if (first || v > best) {
                   best = v;
-                  best_i = real ? ((n * C + c) * H + (y - k.pad)) * W + (xx - k.pad) : Pooling<double>::kPadding;
+                  best_i = real ? std::uint32_t((y - k.pad) * W + (xx - k.pad)) : Pooling<double>::kPadding;
                   first = false;
                 }
               }
             ASSERT_EQ(out[o], best) << "case " << seed << " output " << o;
             ASSERT_EQ(pool.arg_max()[o], best_i) << "case " << seed << " output " << o;
           }
+  }
+}
+
+// float takes a vectorised path for 2x2 windows with stride 2 (four windows at a time): it must
+// pick the same values and the same first maxima as double's scalar path, including the windows
+// left over at the end of a row and padded borders.
+TEST(Pooling, FloatTwoByTwoMatchesDouble) {
+  const std::vector<std::pair<Shape, std::size_t>> cases = {
+      {{2, 3, 24, 24}, 0}, {{1, 2, 9, 13}, 1}, {{1, 1, 7, 11}, 0}, {{2, 2, 10, 19}, 1}, {{1, 1, 4, 4}, 0}};
+  std::uint64_t seed = 130;
+  for (const auto& [shape, pad] : cases) {
+    Tensor<double> x = random_input(shape, seed++);
+    for (auto& v : x) v = std::round(v * 2) / 2;  // exact in float, many ties
+    Pooling<double> pd(2, 2, 2, pad);
+    Pooling<float> pf(2, 2, 2, pad);
+    const Tensor<double>& od = pd.forward(x, true);
+    const Tensor<float>& of = pf.forward(x.cast<float>(), true);
+    ASSERT_EQ(of.shape(), od.shape());
+    for (std::size_t i = 0; i < od.size(); ++i) ASSERT_EQ(double(of[i]), od[i]) << shape_str(shape) << " " << i;
+    EXPECT_EQ(pf.arg_max(), pd.arg_max()) << shape_str(shape);
+    Tensor<double> dout = random_input(od.shape(), seed++);
+    const Tensor<float>& dxf = pf.backward(dout.cast<float>());
+    const Tensor<double>& dxd = pd.backward(dout);
+    for (std::size_t i = 0; i < dxd.size(); ++i) ASSERT_NEAR(double(dxf[i]), dxd[i], 1e-6);
   }
 }
 

@@ -2,6 +2,7 @@
 // backward routes each gradient to that one input and nowhere else.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -29,14 +30,15 @@ class Pooling : public Layer<T> {
   std::size_t pool_w() const { return pool_w_; }
   std::size_t stride() const { return stride_; }
   std::size_t pad() const { return pad_; }
-  // For each output (flat, in out's order): the flat index into x of its maximum, or kPadding.
-  const std::vector<std::size_t>& arg_max() const { return arg_max_; }
-  static constexpr std::size_t kPadding = static_cast<std::size_t>(-1);
+  // For each output (flat, in out's order): where its maximum is, as the offset y * W + x within
+  // the output's own (n, c) plane of the input, or kPadding for a padded cell.
+  const std::vector<std::uint32_t>& arg_max() const { return arg_max_; }
+  static constexpr std::uint32_t kPadding = 0xffffffffu;
 
  private:
   std::size_t pool_h_, pool_w_, stride_, pad_;
   ConvGeometry g_;
-  std::vector<std::size_t> arg_max_;
+  std::vector<std::uint32_t> arg_max_;
   Tensor<T> out_, dx_;
 };
 
