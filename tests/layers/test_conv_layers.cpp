@@ -303,6 +303,25 @@ TEST(Pooling, FloatTwoByTwoMatchesDouble) {
   }
 }
 
+// dx scattered by hand from arg_max, after an earlier backward left other values in the buffer.
+TEST(Pooling, BackwardRoutesToArgMaxOnly) {
+  for (std::size_t pad : {0, 1}) {
+    Pooling<double> pool(2, 2, 2, pad);
+    // A larger batch first leaves gradients all over the dx buffer.
+    const Shape big = pool.forward(random_input({3, 3, 10, 8}, 130 + pad), true).shape();
+    pool.backward(random_input(big, 5));
+    Tensor<double> x = random_input({2, 3, 9, 7}, 140 + pad);
+    const Tensor<double>& out = pool.forward(x, true);
+    Tensor<double> dout = random_input(out.shape(), 150 + pad);
+    Tensor<double> dx = pool.backward(dout);
+    Tensor<double> expected(x.shape());
+    const std::size_t OHW = out.dim(2) * out.dim(3);
+    for (std::size_t i = 0; i < out.size(); ++i)
+      if (pool.arg_max()[i] != Pooling<double>::kPadding) expected[(i / OHW) * 63 + pool.arg_max()[i]] += dout[i];
+    EXPECT_EQ(dx, expected) << "pad " << pad;
+  }
+}
+
 TEST(Pooling, GradientsMatchFiniteDifferences) {
   struct Case {
     Shape x;
@@ -310,6 +329,7 @@ TEST(Pooling, GradientsMatchFiniteDifferences) {
   };
   const std::vector<Case> cases = {
       {{2, 3, 6, 6}, 2, 2, 2, 0},  // the nets' pooling
+      {{2, 2, 7, 5}, 2, 2, 2, 0},  // the same with an odd last row and column no window covers
       {{2, 2, 7, 5}, 3, 2, 2, 1},  // stride 2, padding 1, non-square
       {{1, 2, 5, 5}, 3, 3, 1, 0},  // overlapping windows
   };
