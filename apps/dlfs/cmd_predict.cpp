@@ -15,6 +15,7 @@ namespace {
 
 struct PredictFlags {
   DataFlags data;
+  NetFlags net;  // only for an .npz without a __config__ entry (e.g. written by NumPy)
   std::string model;
   long long index = -1;
   std::string image;
@@ -25,7 +26,6 @@ int run(PredictFlags& f) {
   if (f.model.empty()) throw std::invalid_argument("--model: a model file is required (dlfs train --save FILE)");
   if ((f.index >= 0) == !f.image.empty())
     throw std::invalid_argument("give exactly one of --index N (a test image) or --image FILE (PNG or JPEG)");
-  auto net = load_model<float>(f.model);
 
   Tensor<std::uint8_t> img;  // (28, 28)
   int label = -1;
@@ -45,6 +45,9 @@ int run(PredictFlags& f) {
     what = f.image;
   }
   std::size_t rows = img.dim(0), cols = img.dim(1);
+  // The file's own __config__ wins; the --net flags describe files that have none.
+  nlohmann::json arch = net_config(f.net, rows, cols, 10);
+  auto net = load_model<float>(f.model, &arch);
   Tensor<float> x(net_wants_images(net->config()) ? Shape{1, 1, rows, cols} : Shape{1, rows * cols});
   for (std::size_t i = 0; i < img.size(); ++i) x[i] = float(img[i]) / 255.0f;
   const Tensor<float>& y = net->predict(x, false);
@@ -78,7 +81,11 @@ Register reg([](CLI::App& app) {
   static PredictFlags f;
   CLI::App* sub = app.add_subcommand("predict", "classify a test image or a PNG/JPEG digit with a saved model");
   add_data_flags(sub, f.data);
-  sub->add_option("--model", f.model, "model file written by dlfs train --save")->required();
+  add_net_flags(sub, f.net);
+  sub->add_option("--model", f.model,
+                  "model file written by dlfs train --save, or an .npz from NumPy (then --net etc. give the "
+                  "architecture)")
+      ->required();
   sub->add_option("--index", f.index, "index of a test image");
   sub->add_option("--image", f.image, "a PNG or JPEG of a digit, any size");
   sub->add_flag("--json", f.json, "print a JSON line with the prediction");

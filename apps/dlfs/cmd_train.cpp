@@ -9,6 +9,7 @@
 #include "common.hpp"
 #include "dlfs/linalg.hpp"
 #include "dlfs/nets/registry.hpp"
+#include "dlfs/train/checkpoint.hpp"
 #include "dlfs/train/model_file.hpp"
 #include "dlfs/train/report.hpp"
 #include "dlfs/train/trainer.hpp"
@@ -35,10 +36,103 @@ struct TrainFlags {
   bool check_numerics = false;
   int threads = 0;
   long long checkpoint_every = 0;
+  std::string checkpoint;
   std::string resume;
 };
 
+// The flags that define a run (what a checkpoint must reproduce), as JSON and back. Output and
+// reporting flags (--out, --save, --quiet, --json, --threads, --checkpoint...) are not part of it.
+nlohmann::json run_flags_json(const TrainFlags& f) {
+  return {{"dataset", f.data.dataset},
+          {"data_root", f.data.data_root},
+          {"data", f.data.dir},
+          {"net", f.net.net},
+          {"hidden", f.net.hidden},
+          {"weight_init_std", f.net.weight_init_std},
+          {"activation", f.net.activation},
+          {"batchnorm", f.net.batchnorm},
+          {"dropout", f.net.dropout},
+          {"weight_decay", f.net.weight_decay},
+          {"iters", f.iters},
+          {"epochs", f.epochs},
+          {"batch", f.batch},
+          {"lr", f.lr},
+          {"optimizer", f.optimizer},
+          {"momentum", f.momentum},
+          {"gradient", f.gradient},
+          {"eval_samples", f.eval_samples},
+          {"seed", f.seed}};
+}
+
+void run_flags_from_json(const nlohmann::json& j, TrainFlags& f) {
+  j.at("dataset").get_to(f.data.dataset);
+  j.at("data_root").get_to(f.data.data_root);
+  j.at("data").get_to(f.data.dir);
+  j.at("net").get_to(f.net.net);
+  j.at("hidden").get_to(f.net.hidden);
+  j.at("weight_init_std").get_to(f.net.weight_init_std);
+  j.at("activation").get_to(f.net.activation);
+  j.at("batchnorm").get_to(f.net.batchnorm);
+  j.at("dropout").get_to(f.net.dropout);
+  j.at("weight_decay").get_to(f.net.weight_decay);
+  j.at("iters").get_to(f.iters);
+  j.at("epochs").get_to(f.epochs);
+  j.at("batch").get_to(f.batch);
+  j.at("lr").get_to(f.lr);
+  j.at("optimizer").get_to(f.optimizer);
+  j.at("momentum").get_to(f.momentum);
+  j.at("gradient").get_to(f.gradient);
+  j.at("eval_samples").get_to(f.eval_samples);
+  j.at("seed").get_to(f.seed);
+}
+
+CLI::App* train_app = nullptr;
+
+// --resume: the run's flags come from the checkpoint. Only the length of the run (--iters,
+// --epochs), where the data lives (--data, --data-root) and output flags may be given again;
+// anything else would silently train a different run, so it is refused.
+void apply_resume(TrainFlags& f) {
+  CheckpointInfo info = read_checkpoint_info(f.resume);
+  static const char* const changes_the_run[] = {"--dataset", "--net", "--hidden", "--weight-init-std", "--activation",
+                                                "--batchnorm", "--dropout", "--weight-decay", "--batch", "--lr",
+                                                "--optimizer", "--momentum", "--gradient", "--eval-samples", "--seed"};
+  for (const char* name : changes_the_run)
+    if (train_app->count(name) > 0)
+      throw std::invalid_argument(std::string(name) + ": cannot be changed when resuming (the checkpoint " + f.resume +
+                                  " fixes the run; only --iters, --epochs, --data, --data-root and output flags may "
+                                  "be given)");
+  TrainFlags saved = f;
+  try {
+    run_flags_from_json(info.run_config, saved);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(f.resume + ": the checkpoint's run_config lacks the dlfs train flags (" +
+                             std::string(e.what()) + ")");
+  }
+  if (train_app->count("--data")) saved.data.dir = f.data.dir;
+  if (train_app->count("--data-root")) saved.data.data_root = f.data.data_root;
+  if (train_app->count("--iters")) {
+    saved.iters = f.iters;
+    saved.epochs = 0;
+  }
+  if (train_app->count("--epochs")) saved.epochs = f.epochs;
+  // Keep this invocation's output flags, take everything else from the checkpoint.
+  TrainFlags out = f;
+  out.data = saved.data;
+  out.net = saved.net;
+  out.iters = saved.iters;
+  out.epochs = saved.epochs;
+  out.batch = saved.batch;
+  out.lr = saved.lr;
+  out.optimizer = saved.optimizer;
+  out.momentum = saved.momentum;
+  out.gradient = saved.gradient;
+  out.eval_samples = saved.eval_samples;
+  out.seed = saved.seed;
+  f = out;
+}
+
 int run(TrainFlags& f) {
+  if (!f.resume.empty()) apply_resume(f);
   require_count("--batch", f.batch, 1000000);
   require_count("--iters", f.iters, 100000000);
   if (f.epochs < 0 || f.epochs > 1000000)
@@ -46,7 +140,12 @@ int run(TrainFlags& f) {
   require_positive("--lr", f.lr);
   if (f.eval_samples < 0) throw std::invalid_argument("--eval-samples: expected >= 0, got " + std::to_string(f.eval_samples));
   if (f.threads < 0 || f.threads > 1024) throw std::invalid_argument("--threads: expected 0 (all cores) to 1024, got " + std::to_string(f.threads));
+  if (f.checkpoint_every < 0)
+    throw std::invalid_argument("--checkpoint-every: expected a whole number >= 1 (0 = off), got " +
+                                std::to_string(f.checkpoint_every));
   set_num_threads(f.threads);
+  // Fail on a bad optimiser name or hyper-parameter before the data is read.
+  make_optimizer<float>(OptimizerSpec{f.optimizer, f.lr, f.momentum});
 
   DataSplit data = load_data(f.data);
   nlohmann::json config = net_config(f.net, data.train.rows(), data.train.cols(), data.train.num_classes);
@@ -64,7 +163,29 @@ int run(TrainFlags& f) {
   tc.seed = f.seed;
   tc.verbose = !f.quiet;
   tc.check_numerics = f.check_numerics;
-  Trainer<float> trainer(*net, data.train, data.test, tc);
+  Callbacks cb;
+  Trainer<float>* trainer_ptr = nullptr;
+  std::string checkpoint = f.checkpoint.empty() ? f.out + "/checkpoint.npz" : f.checkpoint;
+  const nlohmann::json run_config = run_flags_json(f);
+  std::size_t every = static_cast<std::size_t>(f.checkpoint_every);
+  if (every > 0 || !f.checkpoint.empty()) {
+    cb.on_step_end = [&](std::size_t it) {
+      if (it % every == 0 || it == trainer_ptr->max_iter()) save_checkpoint(checkpoint, *trainer_ptr, run_config);
+    };
+  }
+  Trainer<float> trainer(*net, data.train, data.test, tc, cb);
+  trainer_ptr = &trainer;
+  if (every == 0) every = trainer.iter_per_epoch();  // --checkpoint alone: once per epoch
+  if (cb.on_step_end) {
+    auto parent = std::filesystem::path(checkpoint).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+  }
+  if (!f.resume.empty()) {
+    load_checkpoint(f.resume, trainer);
+    if (!f.quiet)
+      std::printf("resumed from %s at iteration %zu of %zu\n", f.resume.c_str(), trainer.current_iter(),
+                  trainer.max_iter());
+  }
 
   if (!f.quiet) {
     std::printf("data: %s (%zu train, %zu test)\n", data.description.c_str(), data.train.size(), data.test.size());
@@ -118,7 +239,15 @@ Register reg([](CLI::App& app) {
   sub->add_option("--threads", f.threads, "threads, 0 = all cores")->capture_default_str();
   sub->add_flag("--json", f.json, "print a JSON summary as the last line of stdout");
   sub->add_flag("--quiet", f.quiet, "no progress or per-epoch lines");
-  sub->add_flag("--check-numerics", f.check_numerics, "stop at the first NaN or Inf");
+  sub->add_flag("--check-numerics", f.check_numerics,
+                "stop at the first NaN or Inf, naming the layer, the tensor and the iteration");
+  sub->add_option("--checkpoint-every", f.checkpoint_every,
+                  "write a checkpoint every N iterations (and at the end); 0 = off");
+  sub->add_option("--checkpoint", f.checkpoint, "checkpoint file (default OUT/checkpoint.npz)");
+  sub->add_option("--resume", f.resume,
+                  "continue the run saved in this checkpoint (same final weights as an uninterrupted run); "
+                  "--iters/--epochs may extend it");
+  train_app = sub;
   set_action(sub, [] { return run(f); });
 });
 

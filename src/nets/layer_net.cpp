@@ -1,8 +1,29 @@
 #include "dlfs/nets/layer_net.hpp"
 
+#include <cmath>
 #include <stdexcept>
 
 namespace dlfs {
+
+namespace {
+
+// Throws NumericsError at the first NaN/Inf of t: "check-numerics: <what> has NaN (element [i, j])".
+template <class T>
+void expect_finite(const Tensor<T>& t, const std::string& what) {
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (std::isfinite(t[i])) continue;
+    std::string at;
+    std::size_t rest = i;
+    for (std::size_t d = t.ndim(); d-- > 0;) {
+      at = std::to_string(rest % t.shape()[d]) + (at.empty() ? "" : ", ") + at;
+      rest /= t.shape()[d];
+    }
+    throw NumericsError("check-numerics: " + what + " has " + (std::isnan(t[i]) ? "NaN" : "Inf") + " (element [" +
+                        at + "])");
+  }
+}
+
+}  // namespace
 
 template <class T>
 Layer<T>& LayerNet<T>::add(std::unique_ptr<Layer<T>> layer, const std::string& suffix, bool decay) {
@@ -38,6 +59,7 @@ const Tensor<T>& LayerNet<T>::predict(const Tensor<T>& x, bool train) {
       else msg = names_[i] + ": " + msg;
       throw ShapeError(msg);
     }
+    if (check_numerics_) expect_finite(*out, names_[i] + " forward output");
   }
   return *out;
 }
@@ -47,6 +69,8 @@ T LayerNet<T>::loss(const Tensor<T>& x, const Tensor<T>& t, bool train) {
   if (!last_) throw std::logic_error("LayerNet: no last layer set");
   const Tensor<T>& y = predict(x, train);
   T l = last_->forward(y, t);
+  if (check_numerics_ && !std::isfinite(l))
+    throw NumericsError("check-numerics: " + last_->type() + " forward loss is " + (std::isnan(l) ? "NaN" : "Inf"));
   if (weight_decay_lambda_ != T(0)) {
     // 0.5 * lambda * sum(W^2) over every weight matrix (the book's weight_decay term).
     double wd = 0;
@@ -61,7 +85,13 @@ template <class T>
 T LayerNet<T>::gradient(const Tensor<T>& x, const Tensor<T>& t) {
   const T l = loss(x, t, true);  // forward
   const Tensor<T>* dout = &last_->backward();  // backward, dout = 1
-  for (std::size_t i = layers_.size(); i-- > 0;) dout = &layers_[i]->backward(*dout);
+  if (check_numerics_) expect_finite(*dout, last_->type() + " backward dx");
+  for (std::size_t i = layers_.size(); i-- > 0;) {
+    dout = &layers_[i]->backward(*dout);
+    if (!check_numerics_) continue;
+    if (layers_[i]->need_dx()) expect_finite(*dout, names_[i] + " backward dx");
+    for (Param<T>* p : layers_[i]->params()) expect_finite(p->grad, names_[i] + " backward gradient of " + p->name);
+  }
   // d/dW of 0.5 * lambda * W^2
   if (weight_decay_lambda_ != T(0))
     for (Param<T>* p : decayed_)

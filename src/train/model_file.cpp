@@ -1,10 +1,12 @@
 #include "dlfs/train/model_file.hpp"
 
+#include <algorithm>
 #include <set>
 #include <stdexcept>
 
 #include "dlfs/io/npz.hpp"
 #include "dlfs/nets/registry.hpp"
+#include "model_arrays.hpp"
 
 namespace dlfs {
 
@@ -12,7 +14,24 @@ namespace {
 
 constexpr int kFormatVersion = 1;
 
-// Every named tensor of a net that a model file holds: parameters, then buffers.
+template <class T>
+Tensor<T> as_float_tensor(const NpyArray& a, const std::string& path, bool exact) {
+  if (a.dtype == npy_dtype_of<T>()) return npy_as<T>(a);
+  if (!exact && a.dtype == "<f4") return npy_as<float>(a).template cast<T>();
+  if (!exact && a.dtype == "<f8") return npy_as<double>(a).template cast<T>();
+  throw std::runtime_error(path + ": array " + a.name + ": expected dtype " +
+                           (exact ? npy_dtype_of<T>() : std::string("<f4 or <f8")) + ", found " + a.dtype);
+}
+
+bool is_extra_entry(const std::string& name) {
+  return name.rfind(model_detail::kCheckpointPrefix, 0) == 0 ||
+         (name.size() >= 4 && name.rfind("__", 0) == 0 && name.compare(name.size() - 2, 2, "__") == 0);
+}
+
+}  // namespace
+
+namespace model_detail {
+
 template <class T>
 std::vector<std::pair<std::string, Tensor<T>*>> model_tensors(Net<T>& net) {
   std::vector<std::pair<std::string, Tensor<T>*>> out;
@@ -22,17 +41,7 @@ std::vector<std::pair<std::string, Tensor<T>*>> model_tensors(Net<T>& net) {
 }
 
 template <class T>
-Tensor<T> as_float_tensor(const NpyArray& a, const std::string& path) {
-  if (a.dtype == npy_dtype_of<T>()) return npy_as<T>(a);
-  if (a.dtype == "<f4") return npy_as<float>(a).template cast<T>();
-  if (a.dtype == "<f8") return npy_as<double>(a).template cast<T>();
-  throw std::runtime_error(path + ": array " + a.name + ": expected dtype <f4 or <f8, found " + a.dtype);
-}
-
-}  // namespace
-
-template <class T>
-void save_model(Net<T>& net, const std::string& path) {
+std::vector<NpyArray> model_npy_arrays(Net<T>& net) {
   std::vector<NpyArray> arrays;
   for (auto& [name, t] : model_tensors(net)) arrays.push_back(to_npy(name, *t));
   nlohmann::json meta = {{"format", "dlfs-model"},
@@ -40,22 +49,72 @@ void save_model(Net<T>& net, const std::string& path) {
                          {"dtype", npy_dtype_of<T>()},
                          {"architecture", net.config()}};
   arrays.push_back(json_entry(kModelConfigEntry, meta));
-  save_npz(path, arrays, false);
+  return arrays;
 }
 
-nlohmann::json read_model_config(const std::string& path) {
-  auto arrays = load_npz(path);
+nlohmann::json model_architecture(const std::map<std::string, NpyArray>& arrays, const std::string& path) {
   auto it = arrays.find(kModelConfigEntry);
   if (it == arrays.end())
     throw std::runtime_error(path + ": no " + std::string(kModelConfigEntry) +
                              " entry: not a dlfs model file (give the architecture with --net)");
-  nlohmann::json meta = parse_json_entry(it->second);
-  if (!meta.is_object() || meta.value("format", "") != "dlfs-model" || !meta.contains("architecture"))
-    throw std::runtime_error(path + ": " + kModelConfigEntry + " is not a dlfs model description");
-  if (meta.value("version", 0) > kFormatVersion)
-    throw std::runtime_error(path + ": model format version " + std::to_string(meta.value("version", 0)) +
+  nlohmann::json meta;
+  try {
+    meta = parse_json_entry(it->second);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": " + kModelConfigEntry + " is not valid JSON: " + e.what());
+  }
+  if (!meta.is_object() || !meta.contains("format") || meta["format"] != "dlfs-model" ||
+      !meta.contains("architecture") || !meta["architecture"].is_object())
+    throw std::runtime_error(path + ": " + kModelConfigEntry +
+                             " is not a dlfs model description (expected {\"format\": \"dlfs-model\", "
+                             "\"architecture\": {...}})");
+  if (meta.contains("version") && (!meta["version"].is_number_integer() || meta["version"].get<long long>() > kFormatVersion))
+    throw std::runtime_error(path + ": model format version " + meta["version"].dump() +
                              " is newer than this dlfs reads (" + std::to_string(kFormatVersion) + ")");
   return meta["architecture"];
+}
+
+template <class T>
+std::vector<Tensor<T>> stage_model_tensors(Net<T>& net, const std::map<std::string, NpyArray>& arrays,
+                                           const std::string& path, bool exact_dtype) {
+  const std::string net_name = net.name();
+  std::vector<Tensor<T>> staged;
+  std::set<std::string> expected;
+  for (auto& [name, t] : model_tensors(net)) {
+    expected.insert(name);
+    auto it = arrays.find(name);
+    if (it == arrays.end())
+      throw std::runtime_error(path + ": missing array " + name + " (net " + net_name + " needs " +
+                               shape_str(t->shape()) + ")");
+    // Shape first: it is the likelier mistake (another architecture) and the clearer message.
+    if (it->second.shape != t->shape())
+      throw std::runtime_error(path + ": array " + name + ": expected shape " + shape_str(t->shape()) + ", found " +
+                               shape_str(it->second.shape));
+    staged.push_back(as_float_tensor<T>(it->second, path, exact_dtype));
+  }
+  for (auto& [name, a] : arrays)
+    if (!expected.count(name) && !is_extra_entry(name))
+      throw std::runtime_error(path + ": unexpected array " + name + " for net " + net_name +
+                               " (is the file from another architecture?)");
+  return staged;
+}
+
+template <class T>
+void commit_model_tensors(Net<T>& net, const std::vector<Tensor<T>>& staged) {
+  auto targets = model_tensors(net);
+  for (std::size_t i = 0; i < targets.size(); ++i)
+    std::copy(staged[i].begin(), staged[i].end(), targets[i].second->begin());
+}
+
+}  // namespace model_detail
+
+template <class T>
+void save_model(Net<T>& net, const std::string& path) {
+  save_npz(path, model_detail::model_npy_arrays(net), false);
+}
+
+nlohmann::json read_model_config(const std::string& path) {
+  return model_detail::model_architecture(load_npz(path), path);
 }
 
 template <class T>
@@ -63,7 +122,7 @@ std::unique_ptr<Net<T>> load_model(const std::string& path, const nlohmann::json
   auto arrays = load_npz(path);
   nlohmann::json arch;
   if (arrays.count(kModelConfigEntry)) {
-    arch = read_model_config(path);
+    arch = model_detail::model_architecture(arrays, path);
   } else if (architecture) {
     arch = *architecture;
   } else {
@@ -76,33 +135,22 @@ std::unique_ptr<Net<T>> load_model(const std::string& path, const nlohmann::json
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ": cannot build the net it describes: " + e.what());
   }
-  auto targets = model_tensors(*net);
-  // Check everything first, assign after: a bad file changes nothing.
-  std::vector<Tensor<T>> loaded;
-  std::set<std::string> expected;
-  for (auto& [name, t] : targets) {
-    expected.insert(name);
-    auto it = arrays.find(name);
-    if (it == arrays.end())
-      throw std::runtime_error(path + ": missing array " + name + " (net " + arch.value("net", "?") + " needs " +
-                               shape_str(t->shape()) + ")");
-    Tensor<T> v = as_float_tensor<T>(it->second, path);
-    if (v.shape() != t->shape())
-      throw std::runtime_error(path + ": array " + name + ": expected shape " + shape_str(t->shape()) + ", found " +
-                               shape_str(v.shape()));
-    loaded.push_back(std::move(v));
-  }
-  for (auto& [name, a] : arrays)
-    if (name != kModelConfigEntry && !expected.count(name))
-      throw std::runtime_error(path + ": unexpected array " + name + " for net " + arch.value("net", "?") +
-                               " (is the file from another architecture?)");
-  for (std::size_t i = 0; i < targets.size(); ++i) *targets[i].second = std::move(loaded[i]);
+  model_detail::commit_model_tensors(*net, model_detail::stage_model_tensors(*net, arrays, path, false));
   return net;
 }
 
-template void save_model<float>(Net<float>&, const std::string&);
-template void save_model<double>(Net<double>&, const std::string&);
-template std::unique_ptr<Net<float>> load_model<float>(const std::string&, const nlohmann::json*);
-template std::unique_ptr<Net<double>> load_model<double>(const std::string&, const nlohmann::json*);
+#define DLFS_INSTANTIATE(T)                                                                                 \
+  template void save_model<T>(Net<T>&, const std::string&);                                                 \
+  template std::unique_ptr<Net<T>> load_model<T>(const std::string&, const nlohmann::json*);                \
+  namespace model_detail {                                                                                  \
+  template std::vector<std::pair<std::string, Tensor<T>*>> model_tensors<T>(Net<T>&);                       \
+  template std::vector<NpyArray> model_npy_arrays<T>(Net<T>&);                                              \
+  template std::vector<Tensor<T>> stage_model_tensors<T>(Net<T>&, const std::map<std::string, NpyArray>&,   \
+                                                         const std::string&, bool);                         \
+  template void commit_model_tensors<T>(Net<T>&, const std::vector<Tensor<T>>&);                            \
+  }
+DLFS_INSTANTIATE(float)
+DLFS_INSTANTIATE(double)
+#undef DLFS_INSTANTIATE
 
 }  // namespace dlfs

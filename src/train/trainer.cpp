@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "dlfs/nets/layer_net.hpp"
 #include "dlfs/train/progress.hpp"
 
 namespace dlfs {
@@ -75,6 +76,42 @@ Trainer<T>::Trainer(Net<T>& net, const Dataset& train, const Dataset& test, Trai
   // As the book: iter_per_epoch = max(train_size / batch_size, 1).
   iter_per_epoch_ = std::max<std::size_t>(train_.size() / cfg_.mini_batch_size, 1);
   max_iter_ = cfg_.epochs > 0 ? cfg_.epochs * iter_per_epoch_ : cfg_.iters;
+  // Layer-by-layer checks where the net is made of layers; params and gradients otherwise.
+  if (auto* ln = dynamic_cast<LayerNet<T>*>(&net_)) ln->set_check_numerics(cfg_.check_numerics);
+}
+
+template <class T>
+void Trainer<T>::set_permutation(std::vector<std::size_t> perm, std::size_t pos) {
+  if (!perm.empty()) {
+    if (perm.size() != train_.size())
+      throw std::invalid_argument("Trainer: permutation of " + std::to_string(perm.size()) +
+                                  " indices, expected " + std::to_string(train_.size()) + " (the training set size)");
+    std::vector<bool> seen(perm.size(), false);
+    for (std::size_t v : perm) {
+      if (v >= perm.size() || seen[v])
+        throw std::invalid_argument("Trainer: not a permutation of 0.." + std::to_string(perm.size() - 1) +
+                                    " (index " + std::to_string(v) + " out of range or repeated)");
+      seen[v] = true;
+    }
+  }
+  if (pos > perm.size())
+    throw std::invalid_argument("Trainer: permutation position " + std::to_string(pos) + " is past its end (" +
+                                std::to_string(perm.size()) + ")");
+  perm_ = std::move(perm);
+  perm_pos_ = pos;
+}
+
+template <class T>
+void Trainer<T>::rethrow_numerics(const std::exception& e, std::size_t iteration) const {
+  throw NumericsError(std::string(e.what()) + " at iteration " + std::to_string(iteration));
+}
+
+template <class T>
+bool Trainer<T>::params_finite() {
+  for (Param<T>* p : net_.params())
+    for (T v : p->value)
+      if (!std::isfinite(v)) return false;
+  return true;
 }
 
 template <class T>
@@ -98,28 +135,32 @@ void Trainer<T>::draw_batch() {
 template <class T>
 void Trainer<T>::check_numerics(const char* what) {
   for (Param<T>* p : net_.params()) {
-    const Tensor<T>& v = std::string(what) == "gradient" ? p->grad : p->value;
+    const Tensor<T>& v = std::string(what) == "gradient of" ? p->grad : p->value;
     for (std::size_t i = 0; i < v.size(); ++i)
       if (!std::isfinite(v[i]))
-        throw std::runtime_error("check-numerics: non-finite " + std::string(what) + " " + p->name + "[" +
-                                 std::to_string(i) + "] = " + std::to_string(double(v[i])) + " at iteration " +
-                                 std::to_string(iter_ + 1));
+        throw NumericsError("check-numerics: " + std::string(what) + " " + p->name + "[" + std::to_string(i) +
+                            "] is " + (std::isnan(v[i]) ? "NaN" : "Inf") + " at iteration " + std::to_string(iter_ + 1));
   }
 }
 
 template <class T>
 double Trainer<T>::train_step() {
   draw_batch();
-  T loss = cfg_.gradient == "numerical" ? net_.numerical_gradient(x_batch_, t_batch_)
+  T loss;
+  try {
+    loss = cfg_.gradient == "numerical" ? net_.numerical_gradient(x_batch_, t_batch_)
                                         : net_.gradient(x_batch_, t_batch_);
+  } catch (const NumericsError& e) {
+    rethrow_numerics(e, iter_ + 1);
+  }
   if (cfg_.check_numerics) {
     if (!std::isfinite(double(loss)))
-      throw std::runtime_error("check-numerics: loss is " + std::to_string(double(loss)) + " at iteration " +
-                               std::to_string(iter_ + 1));
-    check_numerics("gradient");
+      throw NumericsError(std::string("check-numerics: loss is ") + (std::isnan(loss) ? "NaN" : "Inf") +
+                          " at iteration " + std::to_string(iter_ + 1));
+    check_numerics("gradient of");
   }
   optimizer_->update(net_.params());
-  if (cfg_.check_numerics) check_numerics("parameter");
+  if (cfg_.check_numerics) check_numerics("after the update, parameter");
   ++iter_;
   history_.train_loss.push_back(double(loss));
   return double(loss);
@@ -127,8 +168,13 @@ double Trainer<T>::train_step() {
 
 template <class T>
 void Trainer<T>::evaluate() {
-  double tr = evaluate_accuracy(net_, train_, cfg_.evaluate_sample_num_per_epoch);
-  double te = evaluate_accuracy(net_, test_, cfg_.evaluate_sample_num_per_epoch);
+  double tr = 0, te = 0;
+  try {
+    tr = evaluate_accuracy(net_, train_, cfg_.evaluate_sample_num_per_epoch);
+    te = evaluate_accuracy(net_, test_, cfg_.evaluate_sample_num_per_epoch);
+  } catch (const NumericsError& e) {
+    rethrow_numerics(e, iter_);
+  }
   history_.epoch_iter.push_back(iter_);
   history_.train_acc.push_back(tr);
   history_.test_acc.push_back(te);
@@ -154,6 +200,14 @@ const History& Trainer<T>::train() {
     // Evaluate at the end of every epoch, and once more after the last iteration when it does
     // not fall on an epoch boundary, so the final accuracies describe the final weights.
     if (iter_ % iter_per_epoch_ == 0 || iter_ == max_iter_) {
+      // The last update may have overflowed the weights while its loss (computed before it) was
+      // still finite; accuracies of NaN weights would be meaningless numbers, so stop here.
+      if (!params_finite()) {
+        history_.diverged = true;
+        history_.stop_reason = "training diverged at iteration " + std::to_string(iter_) +
+                               " (the weights became NaN or Inf); try a smaller learning rate or weight scale";
+        break;
+      }
       evaluate();
       std::size_t epoch = (iter_ + iter_per_epoch_ - 1) / iter_per_epoch_;
       if (cfg_.verbose) {
@@ -164,6 +218,7 @@ const History& Trainer<T>::train() {
       }
       if (cb_.on_epoch) cb_.on_epoch(epoch, history_.train_acc.back(), history_.test_acc.back());
     }
+    if (cb_.on_step_end) cb_.on_step_end(iter_);
   }
   progress.finish();
   history_.seconds = prior_seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

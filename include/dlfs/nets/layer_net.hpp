@@ -3,12 +3,20 @@
 // layers their constructors append. One predict/loss/gradient loop serves them all.
 #pragma once
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "dlfs/nets/net.hpp"
 
 namespace dlfs {
+
+// Thrown by --check-numerics when a layer produces NaN or Inf; the message names the layer and
+// the tensor ("check-numerics: Affine2 forward output has NaN (element [3, 7])").
+class NumericsError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 template <class T>
 class LayerNet : public Net<T> {
@@ -24,6 +32,11 @@ class LayerNet : public Net<T> {
   const std::string& layer_name(std::size_t i) const { return names_.at(i); }
   LossLayer<T>& last_layer() { return *last_; }
   T weight_decay_lambda() const { return weight_decay_lambda_; }
+  // Debugging aid: when on, every layer's forward output, backward dx and parameter gradients are
+  // scanned for NaN/Inf, and the first one throws NumericsError naming the layer and tensor.
+  // Off by default: the scan is one extra pass over every activation.
+  void set_check_numerics(bool on) { check_numerics_ = on; }
+  bool check_numerics() const { return check_numerics_; }
 
  protected:
   // Appends a layer and gives its parameters and buffers the book's names: suffix "1" turns the
@@ -40,6 +53,7 @@ class LayerNet : public Net<T> {
   std::vector<Param<T>*> params_;
   std::vector<Param<T>*> decayed_;
   std::vector<Buffer<T>> buffers_;
+  bool check_numerics_ = false;
 };
 
 }  // namespace dlfs

@@ -28,13 +28,18 @@ struct TrainConfig {
   // "backprop" or "numerical" (chapter 4's numerical-gradient training).
   std::string gradient = "backprop";
   bool verbose = true;         // progress to stderr
-  bool check_numerics = false; // stop at the first NaN/Inf in any parameter or gradient
+  // Stop at the first NaN/Inf, naming it: each layer's output, dx and gradients (LayerNet nets),
+  // the loss, every gradient and every parameter after the update.
+  bool check_numerics = false;
   std::uint64_t seed = 0;
 };
 
 struct Callbacks {
   std::function<void(std::size_t iter, double loss)> on_iteration;
   std::function<void(std::size_t epoch, double train_acc, double test_acc)> on_epoch;
+  // After each iteration is complete, evaluation included: the place to write a checkpoint, so a
+  // resumed run starts exactly where this one stood.
+  std::function<void(std::size_t iter)> on_step_end;
 };
 
 // Fraction of rows of d classified correctly, evaluated in chunks (inference mode, no gradients).
@@ -62,6 +67,7 @@ class Trainer {
   void evaluate();
 
   std::size_t iter_per_epoch() const { return iter_per_epoch_; }
+  std::size_t train_size() const { return train_.size(); }
   std::size_t max_iter() const { return max_iter_; }
   std::size_t current_iter() const { return iter_; }
   void set_current_iter(std::size_t i) { iter_ = i; }
@@ -70,10 +76,20 @@ class Trainer {
   Rng& rng() { return rng_; }
   Net<T>& net() { return net_; }
   const TrainConfig& config() const { return cfg_; }
+  // Without-replacement sampling: the current epoch's permutation and the position in it
+  // (empty/0 before the first draw), for checkpoints.
+  const std::vector<std::size_t>& permutation() const { return perm_; }
+  std::size_t permutation_pos() const { return perm_pos_; }
+  // Throws std::invalid_argument unless perm is a permutation of 0..train_size-1 (or empty) and
+  // pos <= perm.size().
+  void set_permutation(std::vector<std::size_t> perm, std::size_t pos);
 
  private:
   void draw_batch();
   void check_numerics(const char* what);
+  // Appends " at iteration N" to a NumericsError from the net.
+  [[noreturn]] void rethrow_numerics(const std::exception& e, std::size_t iteration) const;
+  bool params_finite();
 
   Net<T>& net_;
   const Dataset& train_;
