@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "dlfs/functions.hpp"
+#include "dlfs/layers/fault.hpp"
 #include "dlfs/linalg.hpp"
 #include "dlfs/rng.hpp"
 
@@ -109,8 +110,11 @@ T TwoLayerNetCh4<T>::gradient(const Tensor<T>& x, const Tensor<T>& t) {
   sum_rows(dy_, b2_.grad);                             // b2 = sum(dy, axis=0)  (C,)
   matmul_into(dy_, W2_.value, da1_, Trans::No, Trans::Yes);  // da1 = dy W2^T   (N, H)
   // dz1 = sigmoid_grad(a1) * da1, with sigmoid_grad(a1) = (1 - z1) z1 from the cached z1.
+  // The global test-only switch (dlfs gradcheck --inject-fault sigmoid-grad) drops the (1 - y)
+  // factor, as it does in the Sigmoid layer.
+  const bool drop_one_minus_y = injected_fault() == Fault::SigmoidGrad;
   if (!fault_)
-    for (std::size_t i = 0; i < da1_.size(); ++i) da1_[i] *= (T(1) - z1_[i]) * z1_[i];
+    for (std::size_t i = 0; i < da1_.size(); ++i) da1_[i] *= (drop_one_minus_y ? T(1) : T(1) - z1_[i]) * z1_[i];
   matmul_into(x, da1_, W1_.grad, Trans::Yes);          // W1 = x^T dz1          (D, H)
   sum_rows(da1_, b1_.grad);                            // b1 = sum(dz1, axis=0) (H,)
   return loss_value;

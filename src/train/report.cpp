@@ -2,28 +2,31 @@
 
 #include <cmath>
 #include <cstdio>
-#include <limits>
 
-#include "dlfs/io/csv.hpp"
+#include "dlfs/io/atomic_file.hpp"
 #include "dlfs/io/plot.hpp"
 #include "dlfs/train/trainer.hpp"
 
 namespace dlfs {
 
 void write_history_csv(const std::string& path, const History& h) {
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  std::vector<double> iter, epoch_col(h.train_loss.size(), nan), tr(h.train_loss.size(), nan),
-      te(h.train_loss.size(), nan);
-  for (std::size_t i = 0; i < h.train_loss.size(); ++i) iter.push_back(double(i + 1));
-  // Accuracy columns sit on the row of the iteration after which they were measured.
-  for (std::size_t e = 0; e < h.epoch_iter.size(); ++e) {
-    std::size_t row = h.epoch_iter[e];
-    if (row == 0 || row > h.train_loss.size()) continue;
-    epoch_col[row - 1] = double(e + 1);
-    tr[row - 1] = h.train_acc[e];
-    te[row - 1] = h.test_acc[e];
+  // One row per iteration; the epoch columns are filled on the row of the iteration after which
+  // the accuracies were measured and left empty elsewhere (pandas reads them as NaN).
+  std::vector<long> epoch_at_row(h.train_loss.size(), -1);
+  for (std::size_t e = 0; e < h.epoch_iter.size(); ++e)
+    if (h.epoch_iter[e] >= 1 && h.epoch_iter[e] <= h.train_loss.size()) epoch_at_row[h.epoch_iter[e] - 1] = long(e);
+  std::string text = "iteration,loss,epoch,train_acc,test_acc\n";
+  char buf[128];
+  for (std::size_t i = 0; i < h.train_loss.size(); ++i) {
+    long e = epoch_at_row[i];
+    if (e < 0)
+      std::snprintf(buf, sizeof buf, "%zu,%.9g,,,\n", i + 1, h.train_loss[i]);
+    else
+      std::snprintf(buf, sizeof buf, "%zu,%.9g,%ld,%.6f,%.6f\n", i + 1, h.train_loss[i], e + 1,
+                    h.train_acc[std::size_t(e)], h.test_acc[std::size_t(e)]);
+    text += buf;
   }
-  write_csv(path, {"iteration", "loss", "epoch", "train_acc", "test_acc"}, {iter, h.train_loss, epoch_col, tr, te});
+  write_file_atomic(path, text);
 }
 
 void plot_history(const std::string& out_dir, const History& h, const std::string& title) {
