@@ -135,3 +135,20 @@ TEST(CliGradcheck, BookOrderOnRealDigitsAndFailsOnInjectedFault) {
   auto s = run_dlfs("gradcheck --net two-layer-sigmoid " + data_flag() + " --inject-fault sigmoid-grad", dir);
   EXPECT_EQ(s.status, 1) << s.out;
 }
+
+// Issue 3: every net in the project passes `dlfs gradcheck` on real digits (issue 4: batch norm,
+// weight decay and dropout with a frozen mask included).
+TEST(CliGradcheck, EveryNetPasses) {
+  if (!have_mnist()) GTEST_SKIP() << "no data/mnist";
+  std::string dir = tmpdir("gradcheck_all");
+  for (const std::string args :
+       {"--net two-layer", "--net two-layer-sigmoid", "--net multi-layer --activation relu --init he",
+        "--net multi-layer --activation sigmoid --init xavier --weight-decay 0.1",
+        "--net multi-layer-extend --batchnorm --dropout 0.15 --weight-decay 0.01",
+        "--net multi-layer --hidden 20,20,20 --batchnorm --activation sigmoid", "--net simple-conv",
+        "--net deep-conv"}) {
+    auto r = run_dlfs("gradcheck " + data_flag() + " " + args, dir);
+    EXPECT_EQ(r.status, 0) << args << "\n" << r.out << r.err;
+    EXPECT_NE(r.out.find("\nOK"), std::string::npos) << args;
+  }
+}
