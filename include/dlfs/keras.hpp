@@ -113,7 +113,7 @@ struct FitOptions {
   int verbose = 1;
   // Keras's validation_split: the LAST fraction of x, y is held out (before any shuffling).
   double validation_split = 0;
-  ValidationData<T> validation_data;
+  ValidationData<T> validation_data{};
   // true: every epoch visits the training rows in a fresh random order, ceil(N / batch_size)
   // batches with a smaller last one (Keras). false: in order.
   bool shuffle = true;

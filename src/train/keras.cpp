@@ -170,25 +170,31 @@ void Sequential<T>::add(const LayerSpec& layer) {
   if (layer.kind == "Input") {
     if (!specs_.empty()) throw std::invalid_argument("Sequential::add: Input(shape) must come before every layer");
   }
+  // Nothing changes unless the layer is accepted.
+  Shape input = input_shape_;
   if (layer.kind == "Input" || (specs_.empty() && !layer.input_shape.empty())) {
     for (std::size_t d : layer.input_shape)
       if (d == 0) throw std::invalid_argument("Sequential::add: input shape " + shape_str(layer.input_shape) + " has a zero dimension");
     if (layer.input_shape.empty()) throw std::invalid_argument("Sequential::add: Input needs a shape, e.g. Input({784})");
-    if (!input_shape_.empty() && input_shape_ != layer.input_shape)
+    if (!input.empty() && input != layer.input_shape)
       throw ShapeError("Sequential::add(" + describe(layer) + "): declares input shape " + shape_str(layer.input_shape) +
-                       " but the model's input is " + shape_str(input_shape_));
-    input_shape_ = layer.input_shape;
-    if (layer.kind == "Input") return;
+                       " but the model's input is " + shape_str(input));
+    input = layer.input_shape;
+    if (layer.kind == "Input") {
+      input_shape_ = input;
+      return;
+    }
   }
   std::vector<LayerSpec> next = specs_;
   next.push_back(layer);
-  if (!input_shape_.empty()) {
-    plan_sequential(next, input_shape_, false);
+  if (!input.empty()) {
+    plan_sequential(next, input, false);
   } else {
     // Shapes are unknown until fit sees x: check the names and numbers at least.
     for (auto& s : next) s.input_shape.clear();
     plan_sequential(next, {1}, false);
   }
+  input_shape_ = input;
   specs_ = std::move(next);
 }
 
@@ -275,8 +281,8 @@ std::vector<std::uint32_t> Sequential<T>::labels_of(const Tensor<T>& y, std::siz
     }
   } else {
     if (!(s == Shape{n} || s == Shape{n, 1}))
-      throw ShapeError(where + ": sparse_categorical_crossentropy expects class indices y of shape (" +
-                       std::to_string(n) + "), got " + shape_str(s) +
+      throw ShapeError(where + ": sparse_categorical_crossentropy expects class indices y of shape " +
+                       shape_str(Shape{n}) + ", got " + shape_str(s) +
                        (s.size() == 2 && s[1] == C ? "; for one-hot labels use categorical_crossentropy" : ""));
     for (std::size_t i = 0; i < n; ++i) {
       const double v = double(y[i]);
