@@ -13,6 +13,8 @@
 #include "dlfs/keras.hpp"
 #include "dlfs/layers/fault.hpp"
 #include "dlfs/train/gradcheck.hpp"
+#include "dlfs/train/model_file.hpp"
+#include "dlfs/train/trainer.hpp"
 
 using namespace dlfs::keras;
 using dlfs::ShapeError;
@@ -313,6 +315,31 @@ TEST(Keras, ConfigRebuildsTheNet) {
                 dlfs::make_sequential_net<float>(bad, 0);
               }),
               HasSubstr("unknown class_name 'LayerNorm'"));
+}
+
+TEST(Keras, NetWorksWithTrainerAndModelFiles) {
+  if (!mnist().ok) GTEST_SKIP() << "no data/mnist";
+  const dlfs::DataSplit data = dlfs::load_dataset("mnist", DLFS_TEST_DATA_DIR);
+  Sequential<float> model(6);
+  model.add(Dense(50, "relu", 784));
+  model.add(Dense(10, "softmax"));
+  // The book's Trainer drives the same net: 1 epoch of 80 batches of 100.
+  dlfs::TrainConfig cfg;
+  cfg.epochs = 1;
+  cfg.optimizer = Adam();
+  cfg.verbose = false;
+  dlfs::Trainer<float> trainer(model.net(), data.train, data.test, cfg);
+  const dlfs::History& h = trainer.train();
+  ASSERT_EQ(h.test_acc.size(), 1u);
+  EXPECT_GT(h.test_acc[0], 0.8);
+  // ... and what it learnt is what the Keras front end evaluates.
+  model.compile("adam", "categorical_crossentropy", {"accuracy"});
+  EXPECT_DOUBLE_EQ(model.evaluate(mnist().d.x_test, mnist().d.t_test).accuracy, h.test_acc[0]);
+
+  const std::string path = (std::filesystem::temp_directory_path() / "dlfs_test_keras_model.npz").string();
+  dlfs::save_model(model.net(), path);
+  EXPECT_EQ(dlfs::read_model_config(path), model.net().config());
+  std::filesystem::remove(path);
 }
 
 TEST(Keras, MisuseGivesClearErrors) {
