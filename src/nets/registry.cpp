@@ -8,6 +8,7 @@
 
 #include "dlfs/nets/deep_conv_net.hpp"
 #include "dlfs/nets/multi_layer_net.hpp"
+#include "dlfs/nets/sequential_net.hpp"
 #include "dlfs/nets/simple_conv_net.hpp"
 #include "dlfs/nets/two_layer_net.hpp"
 #include "dlfs/nets/two_layer_net_ch4.hpp"
@@ -202,6 +203,8 @@ std::unique_ptr<Net<T>> make_net(const nlohmann::json& config, std::uint64_t see
   if (it == config.end() || !it->is_string())
     throw std::invalid_argument("net config: expected a \"net\" name, got " + config.dump());
   const std::string name = it->get<std::string>();
+  // Keras-style models describe their own layer list; they have no defaults to fill in.
+  if (name == "sequential") return make_sequential_net<T>(config, seed);
   for (const auto& e : table<T>()) {
     if (name != e.name) continue;
     Args args(config, name);
