@@ -190,8 +190,8 @@ const History& Trainer<T>::train() {
     double loss = train_step();
     if (!std::isfinite(loss)) {
       history_.diverged = true;
-      history_.stop_reason = "training diverged at iteration " + std::to_string(iter_) + " (loss = " +
-                             std::to_string(loss) + "); try a smaller learning rate or weight scale";
+      history_.stop_reason = "training diverged at iteration " + std::to_string(iter_) + " (loss is " +
+                             (std::isnan(loss) ? "NaN" : "Inf") + "); try a smaller learning rate or weight scale";
       history_.train_loss.pop_back();
       break;
     }

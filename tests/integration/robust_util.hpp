@@ -1,0 +1,103 @@
+// Helpers for the model-file, checkpoint and hostile-input tests: a scratch folder, whole-file
+// I/O, and running the real dlfs binary (fork + exec, no shell, so paths need no quoting) with
+// its stdout, stderr, exit status and terminating signal.
+#pragma once
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dlfs_robust {
+
+class TempDir {
+ public:
+  explicit TempDir(const std::string& tag = "robust") {
+    std::string tmpl = (std::filesystem::temp_directory_path() / ("dlfs-" + tag + "-XXXXXX")).string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+inline void spit(const std::string& path, const std::string& bytes) {
+  ::unlink(path.c_str());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+struct CliRun {
+  int exit_code = -1;  // -1 when the process died of a signal
+  int signal = 0;      // the terminating signal, 0 when it exited
+  std::string out, err;
+};
+
+// Runs `program args...` in `workdir`, stdin from /dev/null.
+inline CliRun run_program(const std::string& program, const std::vector<std::string>& args, const std::string& workdir) {
+  const std::string out_path = workdir + "/.stdout", err_path = workdir + "/.stderr";
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    int in = ::open("/dev/null", O_RDONLY);
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (in < 0 || out < 0 || err < 0 || ::chdir(workdir.c_str()) != 0) ::_exit(127);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(program.c_str()));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(program.c_str(), argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+  }
+  CliRun r;
+  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+  r.out = slurp(out_path);
+  r.err = slurp(err_path);
+  return r;
+}
+
+inline CliRun run_dlfs(const std::vector<std::string>& args, const std::string& workdir) {
+  return run_program(DLFS_CLI, args, workdir);
+}
+
+inline std::string mnist_root() { return DLFS_TEST_DATA_DIR; }
+inline bool have_mnist() { return std::filesystem::exists(mnist_root() + "/mnist/train-images-idx3-ubyte"); }
+
+inline constexpr const char* kSystemPython = "/usr/bin/python3";
+// Whether /usr/bin/python3 exists and imports numpy.
+inline bool python_has_numpy() {
+  if (::access(kSystemPython, X_OK) != 0) return false;
+  return std::system((std::string(kSystemPython) + " -c 'import numpy' >/dev/null 2>&1").c_str()) == 0;
+}
+
+}  // namespace dlfs_robust
