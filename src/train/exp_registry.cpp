@@ -2,6 +2,7 @@
 #include <functional>
 #include <stdexcept>
 
+#include "dlfs/train/exp_conv_filters.hpp"
 #include "dlfs/train/experiments.hpp"
 
 namespace dlfs {
@@ -56,6 +57,9 @@ const std::vector<Entry>& entries() {
       {{"hyperparameter-search", "ch06/hyperparameter_optimization.py",
         "100 random (lr, weight decay) trials on 400 digits, validated on 100", true},
        with_data(run_hyperparameter_search)},
+      {{"conv-filters", "ch07/visualize_filter.py",
+        "SimpleConvNet's 30 first-layer filters before and after training (Adam lr 0.001, 5 epochs)", true},
+       with_data(run_conv_filters)},
   };
   return e;
 }
