@@ -83,13 +83,11 @@ void write_book(exp::FileSink& sink, const ExperimentOptions& o, BatchNormResult
       PlotSpec p;
       p.title = "W:" + fmt("%.4g", b.weight_scales[s]);
       p.ymin = 0, p.ymax = 1;
-      const bool last = s + 1 == b.weight_scales.size();
-      p.legend = last ? "bottom right" : "off";
+      p.legend = "off";  // the figure title says which line is which
       if (s % grid_cols == 0) p.ylabel = "accuracy";
       if (s + grid_cols >= n) p.xlabel = "epochs";
-      p.series.emplace_back(last ? "Batch Normalization" : "", exp::iota(b.epochs), b.bn_train_acc[s], "lines");
-      p.series.emplace_back(last ? "Normal (without BatchNorm)" : "", exp::iota(b.epochs), b.plain_train_acc[s],
-                            "dashed");
+      p.series.emplace_back("Batch Normalization", exp::iota(b.epochs), b.bn_train_acc[s], "lines");
+      p.series.emplace_back("Normal (without BatchNorm)", exp::iota(b.epochs), b.plain_train_acc[s], "dashed");
       charts.push_back(std::move(p));
     }
     plot_grid(path, charts, int(grid_rows), int(grid_cols),
@@ -144,7 +142,7 @@ void write_keras(exp::FileSink& sink, const ExperimentOptions& o, BatchNormResul
     p.xlabel = "epochs";
     p.ylabel = "accuracy";
     p.ymin = 0, p.ymax = 1;
-    p.legend = "bottom right";
+    p.legend = "center right";
     p.series.emplace_back("batch norm, train", epochs, b.train_acc, "lines", "#1f77b4");
     p.series.emplace_back("batch norm, test", epochs, b.test_acc, "dashed", "#1f77b4");
     p.series.emplace_back("without, train", epochs, a.train_acc, "lines", "#ff7f0e");

@@ -56,6 +56,7 @@ OverfitResult run_overfit(const DataSplit& data, const ExperimentOptions& o, con
       p.xlabel = "epochs";
       p.ylabel = "accuracy";
       p.ymin = 0, p.ymax = 1;
+      p.xmin = 0, p.xmax = double(epochs.size());
       p.legend = "bottom right";
       const int every = std::max(1, int(epochs.size() / 20));
       p.series.emplace_back("train", epochs, h.train_acc, "linespoints", "", "o", every);
