@@ -1,4 +1,4 @@
-// dlfs experiment NAME: chapter 6's experiments (the book's ch06/*.py scripts), each writing its
+// dlfs experiment NAME: the book's experiments (ch06/*.py and later), each writing its
 // figures and CSV files to --out and printing a short table. The experiments live in the library
 // (dlfs/train/experiments.hpp); this file only parses flags and prints.
 #include <cstdio>
@@ -25,7 +25,7 @@ struct ExperimentFlags {
 };
 
 void print_list() {
-  std::printf("chapter-6 experiments (dlfs experiment NAME [--quick] [--out DIR] [--seed N]):\n");
+  std::printf("experiments (dlfs experiment NAME [--quick] [--out DIR] [--seed N]):\n");
   std::size_t w = 0;
   for (const auto& e : experiment_list()) w = std::max(w, e.name.size());
   for (const auto& e : experiment_list())
@@ -92,7 +92,7 @@ int run(ExperimentFlags& f) {
 
 Register reg([](CLI::App& app) {
   static ExperimentFlags f;
-  CLI::App* sub = app.add_subcommand("experiment", "run one of chapter 6's experiments (figures, CSV, a table)");
+  CLI::App* sub = app.add_subcommand("experiment", "run one of the book's experiments (chapter 6 and on): figures, CSV, a table");
   sub->add_option("name", f.name, "experiment name, 'list' or 'all'");
   sub->add_flag("--list", f.list, "list the experiments");
   sub->add_flag("--quick", f.quick, "a reduced version that runs in seconds");
