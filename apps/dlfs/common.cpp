@@ -1,6 +1,7 @@
 #include "common.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 
 #include "dlfs/data/mnist.hpp"
@@ -35,9 +36,36 @@ void add_net_flags(CLI::App* app, NetFlags& f) {
   app->add_option("--weight-decay", f.weight_decay, "L2 weight decay lambda");
 }
 
+namespace {
+
+// "1.5", "-1", "nan" rather than std::to_string's "1.500000".
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+// Dense nets: every weight matrix of the chain input -> hidden... -> output. Refused above this
+// many weights (1.6 GB in float), so a typo such as --hidden 100000,100000 is an error rather
+// than an allocation that takes the machine down.
+constexpr double kMaxDenseWeights = 4e8;
+
+void require_dense_size(std::size_t input, const std::vector<long long>& hidden, std::size_t output) {
+  double total = 0, prev = double(input);
+  for (long long h : hidden) {
+    total += prev * double(h);
+    prev = double(h);
+  }
+  total += prev * double(output);
+  if (total > kMaxDenseWeights)
+    throw std::invalid_argument("--hidden: the net would have " + num(total) + " weights, expected at most " +
+                                num(kMaxDenseWeights));
+}
+
+}  // namespace
+
 void require_positive(const std::string& flag, double v) {
-  if (!std::isfinite(v) || v <= 0)
-    throw std::invalid_argument(flag + ": expected a finite number > 0, got " + std::to_string(v));
+  if (!std::isfinite(v) || v <= 0) throw std::invalid_argument(flag + ": expected a finite number > 0, got " + num(v));
 }
 
 void require_count(const std::string& flag, long long v, long long max) {
@@ -48,32 +76,32 @@ void require_count(const std::string& flag, long long v, long long max) {
 
 void require_fraction(const std::string& flag, double v) {
   if (!std::isfinite(v) || v < 0 || v >= 1)
-    throw std::invalid_argument(flag + ": expected a number in [0, 1), got " + std::to_string(v));
+    throw std::invalid_argument(flag + ": expected a number in [0, 1), got " + num(v));
 }
 
 nlohmann::json net_config(const NetFlags& f, std::size_t rows, std::size_t cols, std::size_t classes) {
   for (long long h : f.hidden) require_count("--hidden", h, 100000);
   require_fraction("--dropout", f.dropout);
   if (!std::isfinite(f.weight_decay) || f.weight_decay < 0)
-    throw std::invalid_argument("--weight-decay: expected a finite number >= 0, got " + std::to_string(f.weight_decay));
+    throw std::invalid_argument("--weight-decay: expected a finite number >= 0, got " + num(f.weight_decay));
   nlohmann::json c;
   c["net"] = f.net;
   const std::size_t input = rows * cols;
   // A number given as text ("0.01") becomes a number; "he" etc. stay names.
   auto init_value = [&](const std::string& dflt) -> nlohmann::json {
     std::string s = f.weight_init_std.empty() ? dflt : f.weight_init_std;
+    std::size_t used = 0;
+    double v = 0;
     try {
-      std::size_t used = 0;
-      double v = std::stod(s, &used);
-      if (used == s.size()) {
-        require_positive("--weight-init-std", v);
-        return v;
-      }
+      v = std::stod(s, &used);
     } catch (const std::invalid_argument&) {
+      return s;  // a name: he, relu, xavier, sigmoid (the net checks it)
     } catch (const std::out_of_range&) {
       throw std::invalid_argument("--weight-init-std: " + s + " is out of range");
     }
-    return s;
+    if (used != s.size()) return s;
+    require_positive("--weight-init-std", v);
+    return v;
   };
   if (f.net == "two-layer" || f.net == "two-layer-sigmoid") {
     if (f.hidden.size() > 1)
@@ -81,6 +109,7 @@ nlohmann::json net_config(const NetFlags& f, std::size_t rows, std::size_t cols,
                                   std::to_string(f.hidden.size()) + " sizes");
     c["input_size"] = input;
     c["hidden_size"] = f.hidden.empty() ? 50 : f.hidden[0];
+    require_dense_size(input, {c["hidden_size"].get<long long>()}, classes);
     c["output_size"] = classes;
     auto init = init_value("0.01");
     if (!init.is_number())
@@ -88,6 +117,7 @@ nlohmann::json net_config(const NetFlags& f, std::size_t rows, std::size_t cols,
     c["weight_init_std"] = init;
   } else if (f.net == "multi-layer" || f.net == "multi-layer-extend") {
     std::vector<long long> hidden = f.hidden.empty() ? std::vector<long long>(5, 100) : f.hidden;
+    require_dense_size(input, hidden, classes);
     c["input_size"] = input;
     c["hidden_size_list"] = hidden;
     c["output_size"] = classes;
@@ -98,6 +128,10 @@ nlohmann::json net_config(const NetFlags& f, std::size_t rows, std::size_t cols,
     c["use_dropout"] = f.dropout > 0;
     c["dropout_ration"] = f.dropout > 0 ? f.dropout : 0.5;
   } else if (f.net == "simple-conv" || f.net == "deep-conv") {
+    // The flattened conv output (4,320 for simple-conv on 28x28) times hidden is the big matrix.
+    if (!f.hidden.empty() && f.hidden[0] > 10000)
+      throw std::invalid_argument("--hidden: expected at most 10000 for " + f.net + ", got " +
+                                  std::to_string(f.hidden[0]));
     c["input_dim"] = {1, rows, cols};
     c["output_size"] = classes;
     if (f.net == "simple-conv") {

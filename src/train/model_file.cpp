@@ -1,6 +1,7 @@
 #include "dlfs/train/model_file.hpp"
 
 #include <algorithm>
+#include <new>
 #include <set>
 #include <stdexcept>
 
@@ -26,6 +27,35 @@ Tensor<T> as_float_tensor(const NpyArray& a, const std::string& path, bool exact
 bool is_extra_entry(const std::string& name) {
   return name.rfind(model_detail::kCheckpointPrefix, 0) == 0 ||
          (name.size() >= 4 && name.rfind("__", 0) == 0 && name.compare(name.size() - 2, 2, "__") == 0);
+}
+
+// A file's __config__ is as untrusted as its arrays: a hidden_size of 10^9 would make the net
+// allocate gigabytes before any array is compared. In a genuine file every size in the
+// architecture is also a dimension of some array (or small, like input_dim's 28), and every list
+// is shorter than the number of arrays, so larger values are refused before the net is built.
+void check_architecture_sizes(const nlohmann::json& j, std::size_t max_value, std::size_t max_list,
+                              const std::string& path, const std::string& key = "", int depth = 0) {
+  if (depth > 8) throw std::runtime_error(path + ": __config__ is nested deeper than any dlfs architecture");
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) check_architecture_sizes(*it, max_value, max_list, path, it.key(), depth + 1);
+  } else if (j.is_array()) {
+    if (j.size() > max_list)
+      throw std::runtime_error(path + ": __config__ '" + key + "' lists " + std::to_string(j.size()) +
+                               " values, but the file holds only " + std::to_string(max_list) + " arrays");
+    for (const auto& e : j) check_architecture_sizes(e, max_value, max_list, path, key, depth + 1);
+  } else if (j.is_number_integer() && j.get<long long>() > 0 && j.get<unsigned long long>() > max_value) {
+    throw std::runtime_error(path + ": __config__ '" + key + "' is " + j.dump() +
+                             ", larger than any array dimension in the file (at most " + std::to_string(max_value) +
+                             ")");
+  }
+}
+
+void check_architecture_against_arrays(const nlohmann::json& arch, const std::map<std::string, NpyArray>& arrays,
+                                       const std::string& path) {
+  std::size_t max_dim = 4096;  // room for small sizes that are not array dimensions
+  for (const auto& [name, a] : arrays)
+    for (std::size_t d : a.shape) max_dim = std::max(max_dim, d);
+  check_architecture_sizes(arch, max_dim, arrays.size(), path);
 }
 
 }  // namespace
@@ -61,7 +91,7 @@ nlohmann::json model_architecture(const std::map<std::string, NpyArray>& arrays,
   try {
     meta = parse_json_entry(it->second);
   } catch (const std::exception& e) {
-    throw std::runtime_error(path + ": " + kModelConfigEntry + " is not valid JSON: " + e.what());
+    throw std::runtime_error(path + ": " + e.what());
   }
   if (!meta.is_object() || !meta.contains("format") || meta["format"] != "dlfs-model" ||
       !meta.contains("architecture") || !meta["architecture"].is_object())
@@ -129,9 +159,12 @@ std::unique_ptr<Net<T>> load_model(const std::string& path, const nlohmann::json
     throw std::runtime_error(path + ": no " + std::string(kModelConfigEntry) +
                              " entry, and no architecture was given (use --net and its flags)");
   }
+  check_architecture_against_arrays(arch, arrays, path);
   std::unique_ptr<Net<T>> net;
   try {
     net = make_net<T>(arch, 0);
+  } catch (const std::bad_alloc&) {
+    throw std::runtime_error(path + ": the net it describes needs more memory than is available");
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ": cannot build the net it describes: " + e.what());
   }
