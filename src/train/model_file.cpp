@@ -153,13 +153,13 @@ std::unique_ptr<Net<T>> load_model(const std::string& path, const nlohmann::json
   nlohmann::json arch;
   if (arrays.count(kModelConfigEntry)) {
     arch = model_detail::model_architecture(arrays, path);
+    check_architecture_against_arrays(arch, arrays, path);
   } else if (architecture) {
     arch = *architecture;
   } else {
     throw std::runtime_error(path + ": no " + std::string(kModelConfigEntry) +
                              " entry, and no architecture was given (use --net and its flags)");
   }
-  check_architecture_against_arrays(arch, arrays, path);
   std::unique_ptr<Net<T>> net;
   try {
     net = make_net<T>(arch, 0);
