@@ -1,0 +1,69 @@
+// Row-sparse products for inputs that are mostly zeros: MNIST digits are ~80% zero pixels and
+// Fashion-MNIST ~50%, so the first Affine of a net spends most of a dense GEMM multiplying by 0.
+// These kernels compute the same sums as the GEMM over the non-zero entries only (a product with 0
+// adds nothing), in a fixed order: results differ from BLAS only by summation order and are the
+// same whichever thread computes which rows.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace dlfs {
+
+// The non-zero entries of a dense (rows, cols) matrix, row by row (CSR with per-row starts, so
+// that several threads can fill disjoint row ranges at once). Buffers grow, never shrink, and are
+// left uninitialised so that only the entries written take memory.
+template <class T>
+class SparseRows {
+ public:
+  // Sizes the buffers for a (rows, cols) matrix; threads fill ranges with compress_rows.
+  void reset(std::size_t rows, std::size_t cols);
+  // Collects the non-zeros of rows [r0, r1) of x (row-major, leading dimension cols); returns
+  // their number. Rows of one call are stored contiguously from a start that depends only on r0.
+  std::size_t compress_rows(const T* x, std::size_t r0, std::size_t r1);
+
+  std::size_t rows() const { return rows_; }
+  std::size_t cols() const { return cols_; }
+  // Entries of row r: index(r)[i] is the column, value(r)[i] the value, i < count(r), columns
+  // increasing.
+  std::size_t count(std::size_t r) const { return count_[r]; }
+  const std::uint32_t* index(std::size_t r) const { return index_.get() + start_[r]; }
+  const T* value(std::size_t r) const { return value_.get() + start_[r]; }
+
+ private:
+  template <class U>
+  friend void sparse_weight_grad(const SparseRows<U>&, std::size_t, std::size_t, const U*, std::size_t, U*);
+
+  std::size_t rows_ = 0, cols_ = 0, capacity_ = 0, row_capacity_ = 0, row_slots_ = 0;
+  std::unique_ptr<std::size_t[]> start_, count_;
+  std::unique_ptr<std::uint32_t[]> index_;
+  std::unique_ptr<T[]> value_;
+  // Scratch of sparse_weight_grad: the entries regrouped by column (threads use disjoint columns).
+  std::size_t col_capacity_ = 0, col_slots_ = 0;
+  std::unique_ptr<std::uint32_t[]> col_row_;
+  std::unique_ptr<T[]> col_val_;
+  std::unique_ptr<std::size_t[]> col_count_;
+};
+
+// out[r, :] = b + sum_k x[r, k] W[k, :] for rows [r0, r1) of x; W is (cols, M), b (M,) or null,
+// out (rows, M) row-major. Terms are added in increasing k, starting from b.
+template <class T>
+void sparse_affine_rows(const SparseRows<T>& x, std::size_t r0, std::size_t r1, const T* W, const T* b,
+                        std::size_t M, T* out);
+
+// dW[k, :] = sum_r x[r, k] dout[r, :] for the rows k in [k0, k1) of dW (cols, M), summed over
+// r = 0, 1, ..., rows-1 in that order; rows of dW in the range that no entry touches become 0.
+// Uses scratch space inside x, so two calls on the same x may run at once only for disjoint
+// [k0, k1) ranges.
+template <class T>
+void sparse_weight_grad(const SparseRows<T>& x, std::size_t k0, std::size_t k1, const T* dout, std::size_t M,
+                        T* dW);
+
+// The float kernels in use: "avx512", "avx2" or "plain" (double always uses the plain loops).
+std::string sparse_kernels();
+// Selects "avx512", "avx2", "plain" or "best" (the default); false when this CPU lacks them.
+// For tests and benchmarks; not thread-safe against running kernels.
+bool set_sparse_kernels(const std::string& name);
+
+}  // namespace dlfs

@@ -1,0 +1,367 @@
+// Row-sparse kernels (see sparse.hpp). float has hand-vectorised AVX-512 and AVX2 versions chosen
+// at run time (the library is built for plain x86-64, so the instructions are enabled per function
+// with target attributes); double and CPUs without AVX2 use the plain loops, which compute the
+// same sums in the same order (the vector versions round once per multiply-add, fused).
+#include "dlfs/sparse.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define DLFS_X86 1
+#endif
+
+namespace dlfs {
+
+namespace {
+
+// Extra room after each thread's range of rows: the vector compress writes whole vectors.
+constexpr std::size_t kSlack = 16;
+
+enum class Isa { Plain, Avx2, Avx512 };
+
+Isa detect_isa() {
+#ifdef DLFS_X86
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return Isa::Avx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::Avx2;
+#endif
+  return Isa::Plain;
+}
+
+const Isa g_best_isa = detect_isa();
+Isa g_isa = g_best_isa;
+
+// ---- plain loops: the reference the vector versions must match term for term ----
+
+template <class T>
+std::size_t compress_plain(const T* x, std::size_t cols, std::uint32_t* idx, T* val) {
+  std::size_t n = 0;
+  for (std::size_t j = 0; j < cols; ++j) {
+    // Written unconditionally and kept only when non-zero: no branch to mispredict.
+    idx[n] = static_cast<std::uint32_t>(j);
+    val[n] = x[j];
+    n += x[j] != T(0);  // NaN != 0, so NaN inputs still poison the result as in the GEMM
+  }
+  return n;
+}
+
+template <class T>
+void affine_row_plain(const std::uint32_t* idx, const T* val, std::size_t n, const T* W, const T* b,
+                      std::size_t M, T* out) {
+  for (std::size_t m = 0; m < M; ++m) out[m] = b ? b[m] : T(0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const T* w = W + std::size_t(idx[i]) * M;
+    const T v = val[i];
+    for (std::size_t m = 0; m < M; ++m) out[m] += v * w[m];
+  }
+}
+
+// dW[k, :] = sum_i val[i] * dout[row[i], :] over the entries of one column k of x.
+template <class T>
+void grad_col_plain(const std::uint32_t* row, const T* val, std::size_t n, const T* dout, std::size_t M, T* dWk) {
+  for (std::size_t m = 0; m < M; ++m) dWk[m] = T(0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const T* d = dout + std::size_t(row[i]) * M;
+    const T v = val[i];
+    for (std::size_t m = 0; m < M; ++m) dWk[m] += v * d[m];
+  }
+}
+
+#ifdef DLFS_X86
+
+// ---- AVX-512: 16 floats a vector; up to 8 vectors (128 columns) of out or dout in registers ----
+
+__attribute__((target("avx512f,popcnt"))) std::size_t compress_avx512(const float* x, std::size_t cols,
+                                                                      std::uint32_t* idx, float* val) {
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512 zero = _mm512_setzero_ps();
+  std::size_t n = 0;
+  for (std::size_t j = 0; j < cols; j += 16) {
+    const __mmask16 in = cols - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (cols - j)) - 1);
+    const __m512 v = _mm512_maskz_loadu_ps(in, x + j);
+    // NEQ_UQ: NaN compares "not equal", so it is kept.
+    const __mmask16 nz = _mm512_mask_cmp_ps_mask(in, v, zero, _CMP_NEQ_UQ);
+    // Compress in registers and store whole vectors (a compressing store to memory is slow on
+    // some CPUs); the next store overwrites the unused tail.
+    _mm512_storeu_ps(val + n, _mm512_maskz_compress_ps(nz, v));
+    _mm512_storeu_si512(idx + n, _mm512_maskz_compress_epi32(nz, _mm512_add_epi32(iota, _mm512_set1_epi32(int(j)))));
+    n += static_cast<std::size_t>(__builtin_popcount(nz));
+  }
+  return n;
+}
+
+template <int NV>
+__attribute__((target("avx512f"))) void affine_block_avx512(const std::uint32_t* idx, const float* val,
+                                                            std::size_t n, const float* W, std::size_t ldw,
+                                                            const float* b, float* out, __mmask16 tail) {
+  __m512 acc[NV];
+  for (int v = 0; v < NV; ++v) {
+    const __mmask16 m = v == NV - 1 ? tail : __mmask16(0xFFFF);
+    acc[v] = b ? _mm512_maskz_loadu_ps(m, b + 16 * v) : _mm512_setzero_ps();
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const float* w = W + std::size_t(idx[i]) * ldw;
+    const __m512 x = _mm512_set1_ps(val[i]);
+    for (int v = 0; v < NV; ++v) {
+      const __mmask16 m = v == NV - 1 ? tail : __mmask16(0xFFFF);
+      acc[v] = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(m, w + 16 * v), acc[v]);
+    }
+  }
+  for (int v = 0; v < NV; ++v) _mm512_mask_storeu_ps(out + 16 * v, v == NV - 1 ? tail : __mmask16(0xFFFF), acc[v]);
+}
+
+template <int NV>
+__attribute__((target("avx512f"))) void grad_block_avx512(const std::uint32_t* row, const float* val, std::size_t n,
+                                                          const float* dout, std::size_t ldd, float* dWk,
+                                                          __mmask16 tail) {
+  __m512 acc[NV];
+  for (int v = 0; v < NV; ++v) acc[v] = _mm512_setzero_ps();
+  for (std::size_t i = 0; i < n; ++i) {
+    const float* d = dout + std::size_t(row[i]) * ldd;
+    const __m512 x = _mm512_set1_ps(val[i]);
+    for (int v = 0; v < NV; ++v) {
+      const __mmask16 m = v == NV - 1 ? tail : __mmask16(0xFFFF);
+      acc[v] = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(m, d + 16 * v), acc[v]);
+    }
+  }
+  for (int v = 0; v < NV; ++v) _mm512_mask_storeu_ps(dWk + 16 * v, v == NV - 1 ? tail : __mmask16(0xFFFF), acc[v]);
+}
+
+// Calls f.template operator()<NV>(tail) for column blocks of up to 8 vectors.
+template <int Lanes, class Mask, class F>
+void for_blocks(std::size_t M, F&& f) {
+  constexpr std::size_t kBlock = 8 * Lanes;
+  for (std::size_t c0 = 0; c0 < M; c0 += kBlock) {
+    const std::size_t w = std::min(kBlock, M - c0);
+    const int nv = static_cast<int>((w + Lanes - 1) / Lanes);
+    const std::size_t last = w - std::size_t(nv - 1) * Lanes;  // lanes used in the last vector
+    const Mask tail = last == Lanes ? Mask(~Mask(0)) : Mask((Mask(1) << last) - 1);
+    switch (nv) {
+      case 1: f.template operator()<1>(c0, tail); break;
+      case 2: f.template operator()<2>(c0, tail); break;
+      case 3: f.template operator()<3>(c0, tail); break;
+      case 4: f.template operator()<4>(c0, tail); break;
+      case 5: f.template operator()<5>(c0, tail); break;
+      case 6: f.template operator()<6>(c0, tail); break;
+      case 7: f.template operator()<7>(c0, tail); break;
+      default: f.template operator()<8>(c0, tail); break;
+    }
+  }
+}
+
+// ---- AVX2 + FMA: 8 floats a vector, masked tails through maskload/maskstore ----
+
+__attribute__((target("avx2"))) inline __m256i avx2_mask(unsigned bits) {
+  const __m256i lane = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+  return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(int(bits)), lane), lane);
+}
+
+template <int NV>
+__attribute__((target("avx2,fma"))) void affine_block_avx2(const std::uint32_t* idx, const float* val, std::size_t n,
+                                                           const float* W, std::size_t ldw, const float* b,
+                                                           float* out, unsigned tail) {
+  const __m256i tm = avx2_mask(tail);
+  __m256 acc[NV];
+  for (int v = 0; v < NV; ++v) {
+    if (!b) acc[v] = _mm256_setzero_ps();
+    else acc[v] = v == NV - 1 ? _mm256_maskload_ps(b + 8 * v, tm) : _mm256_loadu_ps(b + 8 * v);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const float* w = W + std::size_t(idx[i]) * ldw;
+    const __m256 x = _mm256_set1_ps(val[i]);
+    for (int v = 0; v < NV; ++v) {
+      const __m256 wv = v == NV - 1 ? _mm256_maskload_ps(w + 8 * v, tm) : _mm256_loadu_ps(w + 8 * v);
+      acc[v] = _mm256_fmadd_ps(x, wv, acc[v]);
+    }
+  }
+  for (int v = 0; v < NV - 1; ++v) _mm256_storeu_ps(out + 8 * v, acc[v]);
+  _mm256_maskstore_ps(out + 8 * (NV - 1), tm, acc[NV - 1]);
+}
+
+template <int NV>
+__attribute__((target("avx2,fma"))) void grad_block_avx2(const std::uint32_t* row, const float* val, std::size_t n,
+                                                         const float* dout, std::size_t ldd, float* dWk,
+                                                         unsigned tail) {
+  const __m256i tm = avx2_mask(tail);
+  __m256 acc[NV];
+  for (int v = 0; v < NV; ++v) acc[v] = _mm256_setzero_ps();
+  for (std::size_t i = 0; i < n; ++i) {
+    const float* d = dout + std::size_t(row[i]) * ldd;
+    const __m256 x = _mm256_set1_ps(val[i]);
+    for (int v = 0; v < NV; ++v) {
+      const __m256 dv = v == NV - 1 ? _mm256_maskload_ps(d + 8 * v, tm) : _mm256_loadu_ps(d + 8 * v);
+      acc[v] = _mm256_fmadd_ps(x, dv, acc[v]);
+    }
+  }
+  for (int v = 0; v < NV - 1; ++v) _mm256_storeu_ps(dWk + 8 * v, acc[v]);
+  _mm256_maskstore_ps(dWk + 8 * (NV - 1), tm, acc[NV - 1]);
+}
+
+#endif  // DLFS_X86
+
+// ---- dispatch ----
+
+template <class T>
+std::size_t compress_row(const T* x, std::size_t cols, std::uint32_t* idx, T* val) {
+#ifdef DLFS_X86
+  if constexpr (std::is_same_v<T, float>)
+    if (g_isa == Isa::Avx512) return compress_avx512(x, cols, idx, val);
+#endif
+  return compress_plain(x, cols, idx, val);
+}
+
+template <class T>
+void affine_row(const std::uint32_t* idx, const T* val, std::size_t n, const T* W, const T* b, std::size_t M,
+                T* out) {
+#ifdef DLFS_X86
+  if constexpr (std::is_same_v<T, float>) {
+    if (g_isa == Isa::Avx512) {
+      for_blocks<16, __mmask16>(M, [&]<int NV>(std::size_t c0, __mmask16 tail) {
+        affine_block_avx512<NV>(idx, val, n, W + c0, M, b ? b + c0 : nullptr, out + c0, tail);
+      });
+      return;
+    }
+    if (g_isa == Isa::Avx2) {
+      for_blocks<8, unsigned>(M, [&]<int NV>(std::size_t c0, unsigned tail) {
+        affine_block_avx2<NV>(idx, val, n, W + c0, M, b ? b + c0 : nullptr, out + c0, tail & 0xFFu);
+      });
+      return;
+    }
+  }
+#endif
+  affine_row_plain(idx, val, n, W, b, M, out);
+}
+
+template <class T>
+void grad_col(const std::uint32_t* row, const T* val, std::size_t n, const T* dout, std::size_t M, T* dWk) {
+#ifdef DLFS_X86
+  if constexpr (std::is_same_v<T, float>) {
+    if (g_isa == Isa::Avx512) {
+      for_blocks<16, __mmask16>(M, [&]<int NV>(std::size_t c0, __mmask16 tail) {
+        grad_block_avx512<NV>(row, val, n, dout + c0, M, dWk + c0, tail);
+      });
+      return;
+    }
+    if (g_isa == Isa::Avx2) {
+      for_blocks<8, unsigned>(M, [&]<int NV>(std::size_t c0, unsigned tail) {
+        grad_block_avx2<NV>(row, val, n, dout + c0, M, dWk + c0, tail & 0xFFu);
+      });
+      return;
+    }
+  }
+#endif
+  grad_col_plain(row, val, n, dout, M, dWk);
+}
+
+}  // namespace
+
+template <class T>
+void SparseRows<T>::reset(std::size_t rows, std::size_t cols) {
+  if (cols > 0xFFFFFFFFu) throw std::invalid_argument("SparseRows: expected at most 2^32-1 columns, got " +
+                                                      std::to_string(cols));
+  rows_ = rows;
+  cols_ = cols;
+  row_capacity_ = cols + kSlack;
+  const std::size_t need = rows * row_capacity_;
+  if (need > capacity_) {
+    // new T[n] leaves the memory untouched: only the pages the entries land on become resident.
+    index_.reset(new std::uint32_t[need]);
+    value_.reset(new T[need]);
+    capacity_ = need;
+  }
+  if (rows * cols > col_capacity_) {  // column lists for sparse_weight_grad: `rows` slots per column
+    col_row_.reset(new std::uint32_t[rows * cols]);
+    col_val_.reset(new T[rows * cols]);
+    col_capacity_ = rows * cols;
+  }
+  if (cols > col_slots_) {
+    col_count_.reset(new std::size_t[cols]);
+    col_slots_ = cols;
+  }
+  if (rows > row_slots_) {
+    start_.reset(new std::size_t[rows]);
+    count_.reset(new std::size_t[rows]);
+    row_slots_ = rows;
+  }
+}
+
+template <class T>
+std::size_t SparseRows<T>::compress_rows(const T* x, std::size_t r0, std::size_t r1) {
+  // Each range starts at r0 * (cols + slack): ranges filled by different threads never overlap.
+  std::size_t pos = r0 * row_capacity_, total = 0;
+  for (std::size_t r = r0; r < r1; ++r) {
+    const std::size_t n = compress_row(x + r * cols_, cols_, index_.get() + pos, value_.get() + pos);
+    start_[r] = pos;
+    count_[r] = n;
+    pos += n;
+    total += n;
+  }
+  return total;
+}
+
+template <class T>
+void sparse_affine_rows(const SparseRows<T>& x, std::size_t r0, std::size_t r1, const T* W, const T* b,
+                        std::size_t M, T* out) {
+  for (std::size_t r = r0; r < r1; ++r) affine_row(x.index(r), x.value(r), x.count(r), W, b, M, out + r * M);
+}
+
+template <class T>
+void sparse_weight_grad(const SparseRows<T>& x, std::size_t k0, std::size_t k1, const T* dout, std::size_t M,
+                        T* dW) {
+  // Row-wise accumulation into dW would load and store a row of dW per entry; instead the
+  // entries with k0 <= column < k1 are first sorted into per-column lists (in row order, a
+  // counting sort into fixed slots of `rows` per column), then each row of dW is summed in
+  // registers and stored once.
+  const std::size_t R = x.rows();
+  std::uint32_t* col_row = x.col_row_.get();
+  T* col_val = x.col_val_.get();
+  std::size_t* col_count = x.col_count_.get();
+  std::fill(col_count + k0, col_count + k1, std::size_t(0));
+  const bool all = k0 == 0 && k1 == x.cols();
+  for (std::size_t r = 0; r < R; ++r) {
+    const std::uint32_t* idx = x.index(r);
+    const T* val = x.value(r);
+    std::size_t b = 0, e = x.count(r);
+    if (!all) {  // the row's entries in [k0, k1) (columns are increasing)
+      b = static_cast<std::size_t>(std::lower_bound(idx, idx + e, std::uint32_t(k0)) - idx);
+      e = static_cast<std::size_t>(std::lower_bound(idx + b, idx + e, std::uint32_t(k1)) - idx);
+    }
+    for (std::size_t i = b; i < e; ++i) {
+      const std::size_t k = idx[i], slot = k * R + col_count[k]++;
+      col_row[slot] = static_cast<std::uint32_t>(r);
+      col_val[slot] = val[i];
+    }
+  }
+  for (std::size_t k = k0; k < k1; ++k) grad_col(col_row + k * R, col_val + k * R, col_count[k], dout, M, dW + k * M);
+}
+
+std::string sparse_kernels() {
+  return g_isa == Isa::Avx512 ? "avx512" : g_isa == Isa::Avx2 ? "avx2" : "plain";
+}
+
+bool set_sparse_kernels(const std::string& name) {
+  Isa want = name == "avx512" ? Isa::Avx512 : name == "avx2" ? Isa::Avx2 : name == "plain" ? Isa::Plain : g_best_isa;
+  if (name == "best") want = g_best_isa;
+  else if (name != "avx512" && name != "avx2" && name != "plain")
+    throw std::invalid_argument("set_sparse_kernels: expected avx512, avx2, plain or best, got '" + name + "'");
+  if (static_cast<int>(want) > static_cast<int>(g_best_isa)) return false;
+  g_isa = want;
+  return true;
+}
+
+template class SparseRows<float>;
+template class SparseRows<double>;
+template void sparse_affine_rows<float>(const SparseRows<float>&, std::size_t, std::size_t, const float*,
+                                        const float*, std::size_t, float*);
+template void sparse_affine_rows<double>(const SparseRows<double>&, std::size_t, std::size_t, const double*,
+                                         const double*, std::size_t, double*);
+template void sparse_weight_grad<float>(const SparseRows<float>&, std::size_t, std::size_t, const float*,
+                                        std::size_t, float*);
+template void sparse_weight_grad<double>(const SparseRows<double>&, std::size_t, std::size_t, const double*,
+                                         std::size_t, double*);
+
+}  // namespace dlfs

@@ -1,0 +1,192 @@
+// Row-sparse kernels: the entries they keep, and x W + b / x^T dout equal to the dense products
+// (bitwise on integer-valued data, where every partial sum is exact; to rounding otherwise), for
+// every kernel set this CPU has and for widths that exercise the vector tails and blocks.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "dlfs/linalg.hpp"
+#include "dlfs/rng.hpp"
+#include "dlfs/sparse.hpp"
+
+using namespace dlfs;
+
+namespace {
+
+// A (rows, cols) matrix with about `density` non-zeros; integer values in [-4, 4] when `ints`.
+template <class T>
+Tensor<T> sparse_matrix(std::size_t rows, std::size_t cols, double density, bool ints, std::uint64_t seed) {
+  Rng rng(seed);
+  Tensor<T> x({rows, cols});
+  for (auto& v : x) {
+    if (rng.uniform() >= density) continue;
+    v = ints ? T(int(rng.randint(9)) - 4) : T(rng.normal());
+    if (v == T(0)) v = T(1);
+  }
+  return x;
+}
+
+template <class T>
+Tensor<T> dense_matrix(std::size_t rows, std::size_t cols, bool ints, std::uint64_t seed) {
+  Rng rng(seed);
+  Tensor<T> x({rows, cols});
+  for (auto& v : x) v = ints ? T(int(rng.randint(7)) - 3) : T(rng.normal());
+  return x;
+}
+
+std::vector<std::string> kernel_sets() {
+  std::vector<std::string> out;
+  for (const char* k : {"plain", "avx2", "avx512"})
+    if (set_sparse_kernels(k)) out.push_back(k);
+  set_sparse_kernels("best");
+  return out;
+}
+
+struct RestoreKernels {
+  ~RestoreKernels() { set_sparse_kernels("best"); }
+};
+
+}  // namespace
+
+TEST(SparseRows, KeepsNonZerosInColumnOrderPerRow) {
+  auto x = Tensor<float>::matrix({{0, 1.5f, 0, -2, 0}, {0, 0, 0, 0, 0}, {3, 0, 0, 0, 7}});
+  RestoreKernels restore;
+  for (const auto& k : kernel_sets()) {
+    set_sparse_kernels(k);
+    SparseRows<float> s;
+    s.reset(3, 5);
+    EXPECT_EQ(s.compress_rows(x.data(), 0, 3), 4u) << k;
+    ASSERT_EQ(s.count(0), 2u) << k;
+    EXPECT_EQ(s.index(0)[0], 1u);
+    EXPECT_EQ(s.index(0)[1], 3u);
+    EXPECT_EQ(s.value(0)[0], 1.5f);
+    EXPECT_EQ(s.value(0)[1], -2.0f);
+    EXPECT_EQ(s.count(1), 0u) << k;
+    ASSERT_EQ(s.count(2), 2u) << k;
+    EXPECT_EQ(s.index(2)[1], 4u);
+    EXPECT_EQ(s.value(2)[1], 7.0f);
+  }
+}
+
+// NaN is not zero: it must reach the output as it would through the GEMM.
+TEST(SparseRows, KeepsNaN) {
+  RestoreKernels restore;
+  for (const auto& k : kernel_sets()) {
+    set_sparse_kernels(k);
+    Tensor<float> x({1, 20});
+    x[17] = std::numeric_limits<float>::quiet_NaN();
+    SparseRows<float> s;
+    s.reset(1, 20);
+    ASSERT_EQ(s.compress_rows(x.data(), 0, 1), 1u) << k;
+    EXPECT_EQ(s.index(0)[0], 17u);
+    Tensor<float> W({20, 3}, 1.0f), out({1, 3});
+    sparse_affine_rows(s, 0, 1, W.data(), static_cast<const float*>(nullptr), 3, out.data());
+    EXPECT_TRUE(std::isnan(out[0])) << k;
+  }
+}
+
+// x W + b by hand: rows [0 2 0], [1 0 -1]; W = [[1 2], [3 4], [5 6]]; b = [0.5 -1].
+TEST(SparseAffine, HandComputed) {
+  auto x = Tensor<double>::matrix({{0, 2, 0}, {1, 0, -1}});
+  auto W = Tensor<double>::matrix({{1, 2}, {3, 4}, {5, 6}});
+  auto b = Tensor<double>::from({0.5, -1});
+  SparseRows<double> s;
+  s.reset(2, 3);
+  s.compress_rows(x.data(), 0, 2);
+  Tensor<double> out({2, 2});
+  sparse_affine_rows(s, 0, 2, W.data(), b.data(), 2, out.data());
+  EXPECT_EQ(out, Tensor<double>::matrix({{6.5, 7}, {-3.5, -5}}));
+  // dW = x^T dout with dout = [[1 -1], [2 0]]: rows k of dW = sum_r x[r,k] dout[r,:]
+  auto dout = Tensor<double>::matrix({{1, -1}, {2, 0}});
+  Tensor<double> dW({3, 2}, 99.0);  // garbage that must be overwritten
+  sparse_weight_grad(s, 0, 3, dout.data(), 2, dW.data());
+  EXPECT_EQ(dW, Tensor<double>::matrix({{2, 0}, {2, -2}, {-2, 0}}));
+}
+
+// Integer data: every partial sum is an exact float, so any summation order gives the same bits
+// as the naive triple loop. Widths cover 1..8 vectors, the masked tails and two column blocks.
+TEST(SparseAffine, EqualsDenseProductExactlyOnIntegers) {
+  RestoreKernels restore;
+  const std::size_t N = 9, D = 37;
+  auto x = sparse_matrix<float>(N, D, 0.3, true, 1);
+  for (const auto& k : kernel_sets()) {
+    set_sparse_kernels(k);
+    for (std::size_t M : {1, 2, 7, 8, 9, 15, 16, 17, 31, 50, 64, 65, 100, 128, 129, 200}) {
+      auto W = dense_matrix<float>(D, M, true, 2 + M);
+      auto b = dense_matrix<float>(1, M, true, 3 + M);
+      auto want = matmul_naive(x, W);
+      for (std::size_t r = 0; r < N; ++r)
+        for (std::size_t m = 0; m < M; ++m) want(r, m) += b[m];
+      SparseRows<float> s;
+      s.reset(N, D);
+      s.compress_rows(x.data(), 0, 4);  // two ranges, as two threads would fill them
+      s.compress_rows(x.data(), 4, N);
+      Tensor<float> out({N, M});
+      sparse_affine_rows(s, 0, N, W.data(), b.data(), M, out.data());
+      EXPECT_EQ(out, want) << k << " M=" << M;
+
+      auto dout = dense_matrix<float>(N, M, true, 4 + M);
+      Tensor<float> xt({D, N});
+      for (std::size_t r = 0; r < N; ++r)
+        for (std::size_t c = 0; c < D; ++c) xt(c, r) = x(r, c);
+      Tensor<float> dW({D, M}, -7.0f);
+      sparse_weight_grad(s, 0, D, dout.data(), M, dW.data());
+      EXPECT_EQ(dW, matmul_naive(xt, dout)) << k << " M=" << M;
+    }
+  }
+}
+
+// Real-valued data: agrees with a double-precision reference to float rounding, and the vector
+// kernels agree with the plain loops to rounding (they fuse multiply and add).
+TEST(SparseAffine, MatchesDoubleReferenceOnRealValues) {
+  RestoreKernels restore;
+  const std::size_t N = 20, D = 300, M = 50;
+  auto x = sparse_matrix<float>(N, D, 0.2, false, 5);
+  auto W = dense_matrix<float>(D, M, false, 6);
+  auto dout = dense_matrix<float>(N, M, false, 7);
+  auto want = matmul_naive(x.cast<double>(), W.cast<double>());
+  Tensor<double> xt({D, N});
+  for (std::size_t r = 0; r < N; ++r)
+    for (std::size_t c = 0; c < D; ++c) xt(c, r) = x(r, c);
+  auto want_dW = matmul_naive(xt, dout.cast<double>());
+  for (const auto& k : kernel_sets()) {
+    set_sparse_kernels(k);
+    SparseRows<float> s;
+    s.reset(N, D);
+    s.compress_rows(x.data(), 0, N);
+    Tensor<float> out({N, M}), dW({D, M});
+    sparse_affine_rows(s, 0, N, W.data(), static_cast<const float*>(nullptr), M, out.data());
+    sparse_weight_grad(s, 0, D, dout.data(), M, dW.data());
+    for (std::size_t i = 0; i < out.size(); ++i) EXPECT_NEAR(out[i], want[i], 2e-5) << k << " at " << i;
+    for (std::size_t i = 0; i < dW.size(); ++i) EXPECT_NEAR(dW[i], want_dW[i], 2e-5) << k << " at " << i;
+  }
+}
+
+// Splitting dW by rows [k0, k1) (as threads do) changes nothing, bit for bit; rows no entry
+// touches are zero.
+TEST(SparseWeightGrad, SplitRangesGiveTheSameBits) {
+  const std::size_t N = 30, D = 101, M = 50;
+  auto x = sparse_matrix<float>(N, D, 0.15, false, 8);
+  for (std::size_t r = 0; r < N; ++r) x(r, 0) = 0;  // column 0 empty
+  auto dout = dense_matrix<float>(N, M, false, 9);
+  SparseRows<float> s;
+  s.reset(N, D);
+  s.compress_rows(x.data(), 0, N);
+  Tensor<float> whole({D, M}), parts({D, M}, 5.0f);
+  sparse_weight_grad(s, 0, D, dout.data(), M, whole.data());
+  for (std::size_t k0 : {0, 13, 50, 51}) {
+    std::size_t k1 = k0 == 0 ? 13 : k0 == 13 ? 50 : k0 == 50 ? 51 : D;
+    sparse_weight_grad(s, k0, k1, dout.data(), M, parts.data());
+  }
+  EXPECT_EQ(parts, whole);
+  for (std::size_t m = 0; m < M; ++m) EXPECT_EQ(whole(0, m), 0.0f);
+}
+
+TEST(SparseKernels, UnknownNameThrows) {
+  EXPECT_THROW(set_sparse_kernels("avx9000"), std::invalid_argument);
+  EXPECT_TRUE(set_sparse_kernels("plain"));
+  EXPECT_EQ(sparse_kernels(), "plain");
+  set_sparse_kernels("best");
+}
