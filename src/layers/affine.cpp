@@ -4,6 +4,7 @@
 
 #include "dlfs/layers/fault.hpp"
 #include "dlfs/linalg.hpp"
+#include "dlfs/parallel.hpp"
 
 namespace dlfs {
 
@@ -24,26 +25,58 @@ const Tensor<T>& Affine<T>::forward(const Tensor<T>& x, bool) {
   }
   const std::size_t N = x.dim(0);
   x_shape_ = x.shape();
-  // A copy rather than a pointer to the caller's tensor (as the book keeps): the caller may free
-  // or overwrite x before backward, and the copy is O(N D) next to the O(N D M) product.
-  x_.resize({N, D});
-  std::copy(x.begin(), x.end(), x_.begin());
-
-  matmul_into(x_, W_.value, out_);  // (N, D) x (D, M) -> (N, M)
-  const T* pb = b_.value.data();
-  for (std::size_t n = 0; n < N; ++n) {
-    T* o = out_.data() + n * M;
-    for (std::size_t m = 0; m < M; ++m) o[m] += pb[m];
+  out_.resize({N, M});
+  std::size_t nnz = 0;
+  used_sparse_ = try_sparse_;
+  if (used_sparse_) {
+    // The non-zeros of x replace the copy of x: they serve this product and dW. Rows are split
+    // between threads; each row's sum is the same whichever thread computes it.
+    xs_.reset(N, D);
+    std::size_t counts[64] = {};  // non-zeros found by each task
+    const int tasks = static_cast<int>(std::min<std::size_t>({std::size_t(num_threads()), std::max<std::size_t>(N / 16, 1), 64}));
+    parallel_tasks(tasks, [&](int t) {
+      std::size_t r0, r1;
+      split_range(N, tasks, t, r0, r1);
+      counts[t] = xs_.compress_rows(x.data(), r0, r1);
+      sparse_affine_rows(xs_, r0, r1, W_.value.data(), b_.value.data(), M, out_.data());  // (N, M)
+    });
+    for (std::size_t c : counts) nnz += c;
+  } else {
+    // A copy rather than a pointer to the caller's tensor (as the book keeps): the caller may free
+    // or overwrite x before backward, and the copy is O(N D) next to the O(N D M) product.
+    x_.resize({N, D});
+    const T* px = x.data();
+    T* pc = x_.data();
+    for (std::size_t i = 0, n = N * D; i < n; ++i) {
+      pc[i] = px[i];
+      nnz += px[i] != T(0);
+    }
+    matmul_into(x_, W_.value, out_);  // (N, D) x (D, M) -> (N, M)
+    const T* pb = b_.value.data();
+    for (std::size_t n = 0; n < N; ++n) {
+      T* o = out_.data() + n * M;
+      for (std::size_t m = 0; m < M; ++m) o[m] += pb[m];
+    }
   }
+  try_sparse_ = static_cast<double>(nnz) <= kSparseMaxDensity * static_cast<double>(N * D);
   return out_;
 }
 
 template <class T>
 const Tensor<T>& Affine<T>::backward(const Tensor<T>& dout) {
-  const std::size_t N = x_.dim(0), M = W_.value.dim(1);
+  const std::size_t N = x_shape_.empty() ? 0 : x_shape_[0], D = W_.value.dim(0), M = W_.value.dim(1);
   expect_shape(dout.shape(), {N, M}, "Affine backward: dout");
 
-  matmul_into(x_, dout, W_.grad, Trans::Yes, Trans::No);  // dW = x^T dout: (D, N) x (N, M) -> (D, M)
+  if (used_sparse_) {  // dW = x^T dout over the non-zeros of x, rows of dW split between threads
+    const int tasks = static_cast<int>(std::min<std::size_t>(num_threads(), std::max<std::size_t>(D / 64, 1)));
+    parallel_tasks(tasks, [&](int t) {
+      std::size_t k0, k1;
+      split_range(D, tasks, t, k0, k1);
+      sparse_weight_grad(xs_, k0, k1, dout.data(), M, W_.grad.data());
+    });
+  } else {
+    matmul_into(x_, dout, W_.grad, Trans::Yes, Trans::No);  // dW = x^T dout: (D, N) x (N, M) -> (D, M)
+  }
   T* db = b_.grad.data();                                 // db = sum over the batch: (M,)
   std::fill(db, db + M, T(0));
   // Tests only: the AffineBias fault leaves the last row of dout out of db.

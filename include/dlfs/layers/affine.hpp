@@ -4,6 +4,7 @@
 // the input's original shape.
 #pragma once
 #include "dlfs/layers/layer.hpp"
+#include "dlfs/sparse.hpp"
 
 namespace dlfs {
 
@@ -23,11 +24,20 @@ class Affine : public Layer<T> {
   Param<T>& W() { return W_; }
   Param<T>& b() { return b_; }
 
+  // Inputs with at most this fraction of non-zeros (MNIST pixels: ~0.19, Fashion-MNIST: ~0.5)
+  // take the row-sparse kernels of sparse.hpp instead of the GEMM; both compute x W + b, only
+  // the summation order differs. The choice for a batch follows the previous batch's density.
+  static constexpr double kSparseMaxDensity = 0.6;
+  // Whether the last forward took the sparse path (tests).
+  bool used_sparse() const { return used_sparse_; }
+
  private:
   Param<T> W_, b_;
   Shape x_shape_;  // the original input shape, restored on dx
-  Tensor<T> x_;    // the input flattened to (N, D), kept for dW
+  Tensor<T> x_;    // the input flattened to (N, D), kept for dW (dense path)
+  SparseRows<T> xs_;  // the input's non-zeros, kept for dW (sparse path)
   Tensor<T> out_, dx_;
+  bool try_sparse_ = false, used_sparse_ = false;
 };
 
 extern template class Affine<float>;

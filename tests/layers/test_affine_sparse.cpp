@@ -1,0 +1,69 @@
+// Affine takes the row-sparse path for mostly-zero inputs (decided from the previous batch) and
+// computes the same x W + b, dW and db as the GEMM path.
+#include <gtest/gtest.h>
+
+#include "dlfs/layers/affine.hpp"
+#include "dlfs/rng.hpp"
+
+using namespace dlfs;
+
+namespace {
+// Integer values so both paths' sums are exact and must agree bit for bit.
+Tensor<float> int_matrix(std::size_t r, std::size_t c, double density, std::uint64_t seed) {
+  Rng rng(seed);
+  Tensor<float> x({r, c});
+  for (auto& v : x)
+    if (rng.uniform() < density) v = float(int(rng.randint(5)) + 1) * (rng.uniform() < 0.5 ? -1.0f : 1.0f);
+  return x;
+}
+}  // namespace
+
+TEST(AffineSparse, SwitchesOnDensityAndMatchesTheGemmPath) {
+  const std::size_t N = 40, D = 70, M = 50;
+  auto W = int_matrix(D, M, 1.0, 1), b = int_matrix(1, M, 1.0, 2).reshape({M});
+  Affine<float> dense_ref(W, b), a(W, b);
+  auto sparse_x = int_matrix(N, D, 0.2, 3), dense_x = int_matrix(N, D, 0.95, 4);
+  auto dout = int_matrix(N, M, 1.0, 5);
+
+  // First batch: no history yet, so the GEMM path; it sees density 0.2 and switches.
+  Tensor<float> out1 = a.forward(sparse_x, true);
+  EXPECT_FALSE(a.used_sparse());
+  Tensor<float> out2 = a.forward(sparse_x, true);
+  EXPECT_TRUE(a.used_sparse());
+  EXPECT_EQ(out1, out2);
+  a.backward(dout);
+  dense_ref.forward(sparse_x, true);
+  EXPECT_FALSE(dense_ref.used_sparse());
+  const Tensor<float> dx_ref = dense_ref.backward(dout);
+  EXPECT_EQ(a.W().grad, dense_ref.W().grad);
+  EXPECT_EQ(a.b().grad, dense_ref.b().grad);
+
+  // dx does not depend on the path either.
+  EXPECT_EQ(a.backward(dout), dx_ref);
+
+  // A dense batch: still sparse this once (the decision lags one batch), then back to the GEMM.
+  Tensor<float> d1 = a.forward(dense_x, true);
+  EXPECT_TRUE(a.used_sparse());
+  Tensor<float> d2 = a.forward(dense_x, true);
+  EXPECT_FALSE(a.used_sparse());
+  EXPECT_EQ(d1, d2);
+}
+
+// Non-integer values: the paths differ only by summation order.
+TEST(AffineSparse, RealValuesAgreeToRounding) {
+  const std::size_t N = 100, D = 784, M = 50;
+  Rng rng(7);
+  Tensor<float> W({D, M}), b({M}), x({N, D}), dout({N, M});
+  for (auto& v : W) v = float(0.01 * rng.normal());
+  for (auto& v : x) v = rng.uniform() < 0.2 ? float(rng.uniform()) : 0.0f;
+  for (auto& v : dout) v = float(rng.normal());
+  Affine<float> gemm_path(W, b), sparse_path(W, b);
+  sparse_path.forward(x, true);  // learns the density
+  const Tensor<float>& ys = sparse_path.forward(x, true);
+  ASSERT_TRUE(sparse_path.used_sparse());
+  const Tensor<float>& yd = gemm_path.forward(x, true);
+  for (std::size_t i = 0; i < ys.size(); ++i) EXPECT_NEAR(ys[i], yd[i], 1e-5) << i;
+  sparse_path.backward(dout);
+  gemm_path.backward(dout);
+  for (std::size_t i = 0; i < W.size(); ++i) EXPECT_NEAR(sparse_path.W().grad[i], gemm_path.W().grad[i], 1e-4) << i;
+}
