@@ -28,6 +28,12 @@ class TwoLayerNetCh4 : public Net<T> {
   T loss(const Tensor<T>& x, const Tensor<T>& t, bool train = true) override;
   // The book's hand-written backprop; fills W1, b1, W2, b2 grads and returns the loss.
   T gradient(const Tensor<T>& x, const Tensor<T>& t) override;
+  // The book's numerical_gradient (h = 1e-4, every element, float or double as T), computed
+  // incrementally from one forward pass: a change in W1[k][j] or b1[j] moves only hidden unit j
+  // (and W1[k][j] only in rows with x[n][k] != 0), a change in W2 or b2 only the scores, so only
+  // the rows that change are recomputed. Equal to Net::numerical_gradient up to rounding, about a
+  // thousand times faster (two_layer_net_ch4_numgrad.cpp).
+  T numerical_gradient(const Tensor<T>& x, const Tensor<T>& t) override;
   std::vector<Param<T>*> params() override { return {&W1_, &b1_, &W2_, &b2_}; }
   nlohmann::json config() const override;
 
