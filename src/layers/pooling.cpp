@@ -163,32 +163,6 @@ const Tensor<T>& Pooling<T>::backward(const Tensor<T>& dout) {
   dx_.resize({g_.N, g_.C, g_.H, g_.W});
   const std::size_t planes = g_.N * g_.C, H = g_.H, W = g_.W, HW = H * W, OH = g_.out_h, OW = g_.out_w,
                     OHW = OH * OW;
-  if (pool_h_ == 2 && pool_w_ == 2 && stride_ == 2 && pad_ == 0) {
-    // The nets' pooling: the windows tile the map, so every cell is written exactly once (its
-    // window's gradient if it was the maximum, else 0) instead of zeroing all and scattering.
-    for (std::size_t q = 0; q < planes; ++q) {
-      T* plane = dx_.data() + q * HW;
-      const std::uint32_t* arg = arg_max_.data() + q * OHW;
-      const T* d = dout.data() + q * OHW;
-      for (std::size_t oy = 0; oy < OH; ++oy) {
-        T* r0 = plane + 2 * oy * W;
-        T* r1 = r0 + W;
-        const std::size_t top = 2 * oy * W;
-        for (std::size_t ox = 0; ox < OW; ++ox) {
-          const std::size_t a = arg[oy * OW + ox] - (top + 2 * ox);  // 0, 1, W or W + 1
-          const T g = d[oy * OW + ox];
-          r0[2 * ox] = a == 0 ? g : T(0);
-          r0[2 * ox + 1] = a == 1 ? g : T(0);
-          r1[2 * ox] = a == W ? g : T(0);
-          r1[2 * ox + 1] = a == W + 1 ? g : T(0);
-        }
-        std::fill(r0 + 2 * OW, r0 + W, T(0));  // an odd last column no window covers
-        std::fill(r1 + 2 * OW, r1 + W, T(0));
-      }
-      std::fill(plane + 2 * OH * W, plane + HW, T(0));  // an odd last row
-    }
-    return dx_;
-  }
   dx_.fill(T(0));
   // += because windows overlap when stride < pool size.
   for (std::size_t q = 0; q < planes; ++q) {
