@@ -26,31 +26,32 @@ const Tensor<T>& Affine<T>::forward(const Tensor<T>& x, bool) {
   const std::size_t N = x.dim(0);
   x_shape_ = x.shape();
   out_.resize({N, M});
+  // The path is chosen from this batch alone (never from earlier ones), so the result of a step
+  // depends only on its inputs: a resumed run repeats an uninterrupted one bit for bit.
   std::size_t nnz = 0;
-  used_sparse_ = try_sparse_;
+  {
+    const T* px = x.data();
+    for (std::size_t i = 0, n = N * D; i < n; ++i) nnz += px[i] != T(0);
+  }
+  used_sparse_ = allow_sparse_ && static_cast<double>(nnz) <= kSparseMaxDensity * static_cast<double>(N * D);
   if (used_sparse_) {
     // The non-zeros of x replace the copy of x: they serve this product and dW. Rows are split
     // between threads; each row's sum is the same whichever thread computes it.
     xs_.reset(N, D);
-    std::size_t counts[64] = {};  // non-zeros found by each task
     const int tasks = static_cast<int>(std::min<std::size_t>({std::size_t(num_threads()), std::max<std::size_t>(N / 16, 1), 64}));
     parallel_tasks(tasks, [&](int t) {
       std::size_t r0, r1;
       split_range(N, tasks, t, r0, r1);
-      counts[t] = xs_.compress_rows(x.data(), r0, r1);
+      xs_.compress_rows(x.data(), r0, r1);
       sparse_affine_rows(xs_, r0, r1, W_.value.data(), b_.value.data(), M, out_.data());  // (N, M)
     });
-    for (std::size_t c : counts) nnz += c;
   } else {
     // A copy rather than a pointer to the caller's tensor (as the book keeps): the caller may free
     // or overwrite x before backward, and the copy is O(N D) next to the O(N D M) product.
     x_.resize({N, D});
     const T* px = x.data();
     T* pc = x_.data();
-    for (std::size_t i = 0, n = N * D; i < n; ++i) {
-      pc[i] = px[i];
-      nnz += px[i] != T(0);
-    }
+    for (std::size_t i = 0, n = N * D; i < n; ++i) pc[i] = px[i];
     matmul_into(x_, W_.value, out_);  // (N, D) x (D, M) -> (N, M)
     const T* pb = b_.value.data();
     for (std::size_t n = 0; n < N; ++n) {
@@ -58,7 +59,6 @@ const Tensor<T>& Affine<T>::forward(const Tensor<T>& x, bool) {
       for (std::size_t m = 0; m < M; ++m) o[m] += pb[m];
     }
   }
-  try_sparse_ = static_cast<double>(nnz) <= kSparseMaxDensity * static_cast<double>(N * D);
   return out_;
 }
 

@@ -30,6 +30,8 @@ class Affine : public Layer<T> {
   static constexpr double kSparseMaxDensity = 0.6;
   // Whether the last forward took the sparse path (tests).
   bool used_sparse() const { return used_sparse_; }
+  // false forces the GEMM path (tests compare the two paths).
+  void set_allow_sparse(bool allow) { allow_sparse_ = allow; }
 
  private:
   Param<T> W_, b_;
@@ -37,7 +39,7 @@ class Affine : public Layer<T> {
   Tensor<T> x_;    // the input flattened to (N, D), kept for dW (dense path)
   SparseRows<T> xs_;  // the input's non-zeros, kept for dW (sparse path)
   Tensor<T> out_, dx_;
-  bool try_sparse_ = false, used_sparse_ = false;
+  bool used_sparse_ = false, allow_sparse_ = true;
 };
 
 extern template class Affine<float>;
