@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <stdexcept>
 #include <utility>
@@ -129,17 +131,60 @@ Tensor<std::uint8_t> mnistify(const std::uint8_t* grey, std::size_t w, std::size
   return out;
 }
 
+namespace {
+
+// stb_image 2.27 (Debian's) writes past its Huffman arrays when a JPEG DHT segment declares more
+// than 256 codes (found by fuzz/fuzz_image; reproducer in tests/regressions/image/). Such a file
+// is corrupt anyway, so walk the JPEG's segments the way stb does and refuse it before stb runs.
+void check_jpeg_huffman_tables(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto at = [&](std::size_t i) -> std::size_t { return i < b.size() ? static_cast<unsigned char>(b[i]) : 0; };
+  if (b.size() < 2 || at(0) != 0xFF || at(1) != 0xD8) return;  // not a JPEG
+  std::size_t i = 2;
+  while (i + 1 < b.size()) {
+    if (at(i) != 0xFF) {  // entropy-coded data after SOS: look for the next marker
+      ++i;
+      continue;
+    }
+    const std::size_t m = at(i + 1);
+    if (m == 0xFF || m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) {  // fill, stuffing, TEM, RSTn
+      i += m == 0xFF ? 1 : 2;
+      continue;
+    }
+    if (m == 0xD9) return;  // EOI
+    const std::size_t len = at(i + 2) << 8 | at(i + 3);
+    if (m == 0xC4) {  // DHT: tables of 1 + 16 + codes bytes while the segment has bytes left
+      for (std::size_t p = i + 4, end = i + 2 + len; p < end && p < b.size();) {
+        std::size_t codes = 0;
+        for (std::size_t k = 1; k <= 16; ++k) codes += at(p + k);
+        if (codes > 256)
+          fail(path, "corrupt JPEG: a Huffman table declares " + std::to_string(codes) +
+                         " codes, expected at most 256");
+        p += 17 + codes;
+      }
+    }
+    i += 2 + len;
+  }
+}
+
+}  // namespace
+
 Tensor<std::uint8_t> load_digit_image(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) fail(path, "cannot open: no such file");
   if (!std::filesystem::is_regular_file(path, ec)) fail(path, "expected an image file, found a directory or device");
   if (std::filesystem::file_size(path, ec) == 0) fail(path, "expected a PNG, JPEG or BMP image, found an empty file");
+  if (std::filesystem::file_size(path, ec) > (std::uintmax_t(256) << 20))
+    fail(path, "expected an image file of at most 256 MB, found " +
+                   std::to_string(std::filesystem::file_size(path, ec) >> 20) + " MB");
   int w = 0, h = 0, c = 0;
   if (!stbi_info(path.c_str(), &w, &h, &c))
     fail(path, std::string("expected a PNG, JPEG or BMP image, stb_image could not read it: ") + stbi_failure_reason());
   if (w <= 0 || h <= 0 || w > kMaxImageSide || h > kMaxImageSide)
     fail(path, "expected at most " + std::to_string(kMaxImageSide) + "x" + std::to_string(kMaxImageSide) +
                    " pixels, found " + std::to_string(w) + "x" + std::to_string(h));
+  check_jpeg_huffman_tables(path);
   // Grey + alpha: transparent areas are composited over white, as a viewer shows them.
   std::unique_ptr<stbi_uc, void (*)(void*)> px(stbi_load(path.c_str(), &w, &h, &c, 2), stbi_image_free);
   if (!px) fail(path, std::string("stb_image could not decode it: ") + stbi_failure_reason());

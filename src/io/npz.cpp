@@ -125,6 +125,10 @@ NpyArray read_member(zip_t* za, zip_uint64_t index, const zip_stat_t& st, const 
   std::size_t first = static_cast<std::size_t>(std::min<zip_uint64_t>(st.size, sizeof head));
   r.read(head, first, "the .npy header");
   std::size_t total = npy_detail::header_size(head, first, where);
+  // The preamble already read may be longer than a (bogus) header that declares almost no text.
+  if (total < first)
+    throw std::runtime_error(where + ": .npy header of " + std::to_string(total) +
+                             " bytes is too short to hold its dictionary");
   if (total > st.size)
     throw std::runtime_error(where + ": truncated .npy: header needs " + std::to_string(total) +
                              " bytes, member has " + std::to_string(st.size));
