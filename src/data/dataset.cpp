@@ -7,10 +7,18 @@ namespace dlfs {
 namespace {
 
 // One row of bytes to T, / 255. __restrict: uint8_t may alias anything, so without it GCC keeps
-// this loop scalar (it was a sixth of the seeds' run).
-template <class T>
-void convert_row(const std::uint8_t* __restrict s, T* __restrict out, std::size_t n, T scale) {
-  for (std::size_t p = 0; p < n; ++p) out[p] = T(s[p]) * scale;
+// this loop scalar; target_clones: with AVX2/AVX-512 it is 2-3x faster than with the baseline
+// SSE2 the library is built for (it was a fifth of the seeds' run), chosen at load time.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define DLFS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define DLFS_CLONES
+#endif
+DLFS_CLONES void convert_row(const std::uint8_t* __restrict s, float* __restrict out, std::size_t n, float scale) {
+  for (std::size_t p = 0; p < n; ++p) out[p] = float(s[p]) * scale;
+}
+DLFS_CLONES void convert_row(const std::uint8_t* __restrict s, double* __restrict out, std::size_t n, double scale) {
+  for (std::size_t p = 0; p < n; ++p) out[p] = double(s[p]) * scale;
 }
 
 template <class T>
