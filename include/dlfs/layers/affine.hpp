@@ -24,10 +24,12 @@ class Affine : public Layer<T> {
   Param<T>& W() { return W_; }
   Param<T>& b() { return b_; }
 
-  // Inputs with at most this fraction of non-zeros (MNIST pixels: ~0.19, Fashion-MNIST: ~0.5)
-  // take the row-sparse kernels of sparse.hpp instead of the GEMM; both compute x W + b, only
-  // the summation order differs. The choice for a batch follows the previous batch's density.
-  static constexpr double kSparseMaxDensity = 0.6;
+  // Inputs with at most this fraction of non-zeros take the row-sparse kernels of sparse.hpp
+  // instead of the GEMM; both compute x W + b, only the summation order differs. The choice for a
+  // batch follows the previous batch's density. Measured on this project's 2-core AVX-512 machine
+  // for (100, 784) x (784, 50): sparse forward and dW are 2.5x and 1.7x faster than OpenBLAS on
+  // MNIST (density 0.19); on Fashion-MNIST (0.47) the forward ties and dW is 1.6x slower.
+  static constexpr double kSparseMaxDensity = 0.35;
   // Whether the last forward took the sparse path (tests).
   bool used_sparse() const { return used_sparse_; }
   // false forces the GEMM path (tests compare the two paths).
