@@ -178,13 +178,13 @@ Tensor<std::uint8_t> load_digit_image(const std::string& path) {
   if (std::filesystem::file_size(path, ec) > (std::uintmax_t(256) << 20))
     fail(path, "expected an image file of at most 256 MB, found " +
                    std::to_string(std::filesystem::file_size(path, ec) >> 20) + " MB");
+  check_jpeg_huffman_tables(path);  // before any stb call: stbi_info parses the tables too
   int w = 0, h = 0, c = 0;
   if (!stbi_info(path.c_str(), &w, &h, &c))
     fail(path, std::string("expected a PNG, JPEG or BMP image, stb_image could not read it: ") + stbi_failure_reason());
   if (w <= 0 || h <= 0 || w > kMaxImageSide || h > kMaxImageSide)
     fail(path, "expected at most " + std::to_string(kMaxImageSide) + "x" + std::to_string(kMaxImageSide) +
                    " pixels, found " + std::to_string(w) + "x" + std::to_string(h));
-  check_jpeg_huffman_tables(path);
   // Grey + alpha: transparent areas are composited over white, as a viewer shows them.
   std::unique_ptr<stbi_uc, void (*)(void*)> px(stbi_load(path.c_str(), &w, &h, &c, 2), stbi_image_free);
   if (!px) fail(path, std::string("stb_image could not decode it: ") + stbi_failure_reason());
