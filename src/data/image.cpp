@@ -140,8 +140,12 @@ void check_jpeg_huffman_tables(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::string b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto at = [&](std::size_t i) -> std::size_t { return i < b.size() ? static_cast<unsigned char>(b[i]) : 0; };
-  if (b.size() < 2 || at(0) != 0xFF || at(1) != 0xD8) return;  // not a JPEG
-  std::size_t i = 2;
+  // stb reads a marker as 0xFF, any number of 0xFF fill bytes, then the code: FF FF D8 is an SOI too.
+  std::size_t i = 0;
+  if (at(i) != 0xFF) return;
+  while (at(i) == 0xFF) ++i;
+  if (at(i) != 0xD8) return;  // not a JPEG
+  ++i;
   while (i + 1 < b.size()) {
     if (at(i) != 0xFF) {  // entropy-coded data after SOS: look for the next marker
       ++i;
