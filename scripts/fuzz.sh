@@ -7,6 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS="${1:-60}"
+# FUZZ_SEED fixes libFuzzer's mutation sequence and FUZZ_RUNS bounds it, so CI explores exactly
+# the inputs a developer's run of the same command explored (a finding is reproducible, not luck).
+# FUZZ_SEED=0 picks a random seed, for open-ended fuzzing.
+FUZZ_SEED="${FUZZ_SEED:-1}"
+FUZZ_RUNS="${FUZZ_RUNS:--1}"
 B="${DLFS_FUZZ_BUILD:-build-fuzz}"  # build folder (relative to the repository, or absolute)
 TARGETS=(idx npz image)
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ not found (scripts/install_deps.sh --fuzz)" >&2; exit 1; }
@@ -23,7 +28,7 @@ for t in "${TARGETS[@]}"; do
   work="$B/corpus/$t"   # grows while fuzzing; the committed seeds stay small
   mkdir -p "$work" "tests/regressions/$t"
   echo "fuzz.sh: fuzz_$t for ${SECS}s"
-  if ! "$B/fuzz/fuzz_$t" "$work" "fuzz/corpus/$t" -max_total_time="$SECS" -rss_limit_mb=2048 -timeout=10 \
+  if ! "$B/fuzz/fuzz_$t" "$work" "fuzz/corpus/$t" -max_total_time="$SECS" -seed="$FUZZ_SEED" -runs="$FUZZ_RUNS" -rss_limit_mb=2048 -timeout=10 \
        -malloc_limit_mb=2048 -artifact_prefix="tests/regressions/$t/" -print_final_stats=1 \
        >"$B/fuzz_$t.log" 2>&1; then
     failed+=("$t")
