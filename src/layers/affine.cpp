@@ -1,6 +1,7 @@
 #include "dlfs/layers/affine.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "dlfs/layers/fault.hpp"
 #include "dlfs/linalg.hpp"
@@ -29,9 +30,13 @@ const Tensor<T>& Affine<T>::forward(const Tensor<T>& x, bool) {
   // The path is chosen from this batch alone (never from earlier ones), so the result of a step
   // depends only on its inputs: a resumed run repeats an uninterrupted one bit for bit.
   std::size_t nnz = 0;
-  {
-    const T* px = x.data();
-    for (std::size_t i = 0, n = N * D; i < n; ++i) nnz += px[i] != T(0);
+  for (std::size_t n = 0; n < N; ++n) {
+    // Counted in 32 bits per row: that vectorises, a size_t count over the whole batch became a
+    // slow SSE2 loop (10% of the MNIST seeds' run, 8% of Fashion-MNIST's).
+    const T* px = x.data() + n * D;
+    std::uint32_t row_nnz = 0;
+    for (std::size_t d = 0; d < D; ++d) row_nnz += px[d] != T(0);
+    nnz += row_nnz;
   }
   used_sparse_ = allow_sparse_ && static_cast<double>(nnz) <= kSparseMaxDensity * static_cast<double>(N * D);
   if (used_sparse_) {
