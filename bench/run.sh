@@ -2,7 +2,11 @@
 # dlfs against PyTorch on the same workloads, one after the other in this one invocation, with a
 # table of times, ratios (PyTorch / dlfs) and peak memory (/usr/bin/time's maximum resident set).
 #
-#   bench/run.sh [--quick]        (--quick: 1,000 iterations instead of 10,000, for a smoke test)
+#   bench/run.sh [--quick] [--repeat N]
+#     --quick: 1,000 iterations instead of 10,000, for a smoke test
+#     --repeat N: run every training workload N times (dlfs and PyTorch alternating) and keep each
+#       one's fastest time: on a shared machine other processes slow a run by up to 2-3x, the
+#       minimum is the least disturbed.
 #
 # Workloads (the same work on both sides: same net, batches of 100 drawn with replacement, SGD
 # lr 0.1, train and test accuracy on the full sets after every epoch, float32):
@@ -25,7 +29,15 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${DLFS_BENCH_BUILD:-$root/build}
 iters=10000
-if [[ "${1:-}" == "--quick" ]]; then iters=1000; fi
+repeat=1
+while (($#)); do
+  case $1 in
+    --quick) iters=1000 ;;
+    --repeat) repeat=$2; shift ;;
+    *) echo "usage: bench/run.sh [--quick] [--repeat N]" >&2; exit 2 ;;
+  esac
+  shift
+done
 py=/usr/bin/python3  # Debian's python3, which has python3-torch and python3-numpy
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -82,6 +94,7 @@ EOF
   fi
 }
 
+for rep in $(seq "$repeat"); do
 for ds in mnist fashion; do
   dir=$mnist10k
   [[ $ds == fashion ]] && dir=$fashion
@@ -100,6 +113,7 @@ p = [(r[f"{sys.argv[2]} probe-torch-{t}"], t) for t in (1, 2) if f"{sys.argv[2]}
 print(min(p)[1] if p else 1)' "$work/results.jsonl" "$ds")
   run "$ds torch-$best" "$py" "$root/bench/torch_bench.py" train "$dir" "$best" "$iters"
 done
+done
 
 if "$dlfs" train --help 2>/dev/null | grep -q simple-conv && \
    "$dlfs" train --net simple-conv --data "$mnist10k" --iters 1 --eval-samples 10 --quiet --out "$work/probe" >/dev/null 2>&1; then
@@ -116,11 +130,19 @@ run "numgrad python" "$py" "$root/bench/torch_bench.py" numgrad "$mnist10k" 200
 echo
 "$py" - "$work/results.jsonl" "$iters" <<'EOF'
 import json, sys
-rows = {}
+iters = int(sys.argv[2])
+rows, runs = {}, {}
 for line in open(sys.argv[1]):
     r = json.loads(line)
+    runs[r["name"]] = runs.get(r["name"], 0) + 1
+    old = rows.get(r["name"])
+    # Repeated runs: keep the fastest, and the largest peak memory.
+    if old and not old.get("failed") and not r.get("failed"):
+        rss = max(old["rss_kb"], r["rss_kb"])
+        if r["json"]["seconds"] >= old["json"]["seconds"]:
+            r = old
+        r["rss_kb"] = rss
     rows[r["name"]] = r
-iters = int(sys.argv[2])
 
 def ok(name):
     return name in rows and not rows[name].get("failed")
@@ -128,8 +150,10 @@ def ok(name):
 def mb(r):
     return r["rss_kb"] / 1024
 
+reps = max(runs.values()) if runs else 1
 print(f"dlfs vs PyTorch on this machine ({iters} iterations per training run; times are the training loop,")
-print("evaluations included, as each program measures it; memory is the peak resident set of the process)")
+print("evaluations included, as each program measures it; memory is the peak resident set of the process" +
+      (f"; fastest of {reps} runs" if reps > 1 else "") + ")")
 print()
 print(f"{'workload':<34} {'dlfs s':>8} {'dlfs MB':>8} {'torch s':>8} {'torch MB':>9} {'torch thr':>9} {'torch/dlfs':>10}")
 labels = {"mnist": "MNIST seeds' run (10k/10k)", "fashion": "Fashion-MNIST seeds' run (60k/10k)",
