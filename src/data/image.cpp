@@ -133,12 +133,13 @@ Tensor<std::uint8_t> mnistify(const std::uint8_t* grey, std::size_t w, std::size
 
 namespace {
 
-// stb_image 2.27 (Debian's) writes past its Huffman arrays when a JPEG DHT segment declares more
-// than 256 codes (found by fuzz/fuzz_image; reproducer in tests/regressions/image/). Such a file
-// is corrupt anyway, so walk the JPEG's segments the way stb does and refuse it before stb runs.
-void check_jpeg_huffman_tables(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+// Input checks for stb_image 2.27 (Debian's), whose decoders misbehave on some corrupt files that
+// fuzz/fuzz_image found (reproducers in tests/regressions/image/). Each check refuses only files
+// that are corrupt or that no encoder writes, before any stb call (stbi_info parses them too).
+//  - JPEG: a DHT segment declaring more than 256 codes makes stb write past its Huffman arrays.
+//    Walk the segments the way stb does and refuse such a table.
+//  - PNG: an empty IDAT chunk before any image data makes stb memcpy into a null buffer.
+void check_jpeg(const std::string& path, const std::string& b) {
   auto at = [&](std::size_t i) -> std::size_t { return i < b.size() ? static_cast<unsigned char>(b[i]) : 0; };
   // stb reads a marker as 0xFF, any number of 0xFF fill bytes, then the code: FF FF D8 is an SOI too.
   std::size_t i = 0;
@@ -172,6 +173,32 @@ void check_jpeg_huffman_tables(const std::string& path) {
   }
 }
 
+void check_png(const std::string& path, const std::string& b) {
+  static const char sig[] = "\x89PNG\r\n\x1a\n";
+  if (b.size() < 8 || b.compare(0, 8, sig, 8) != 0) return;
+  auto be32 = [&](std::size_t i) {
+    return std::size_t(static_cast<unsigned char>(b[i])) << 24 | std::size_t(static_cast<unsigned char>(b[i + 1])) << 16 |
+           std::size_t(static_cast<unsigned char>(b[i + 2])) << 8 | std::size_t(static_cast<unsigned char>(b[i + 3]));
+  };
+  for (std::size_t i = 8; i + 8 <= b.size();) {  // chunks: length, type, data, CRC
+    const std::size_t len = be32(i);
+    const std::string type = b.substr(i + 4, 4);
+    if (type == "IDAT") {
+      if (len == 0) fail(path, "corrupt PNG: expected image data in the first IDAT chunk, found an empty chunk");
+      return;  // stb has a buffer from here on
+    }
+    if (type == "IEND" || len > b.size()) return;
+    i += 12 + len;
+  }
+}
+
+void check_for_stb(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  check_jpeg(path, b);
+  check_png(path, b);
+}
+
 }  // namespace
 
 Tensor<std::uint8_t> load_digit_image(const std::string& path) {
@@ -182,7 +209,7 @@ Tensor<std::uint8_t> load_digit_image(const std::string& path) {
   if (std::filesystem::file_size(path, ec) > (std::uintmax_t(256) << 20))
     fail(path, "expected an image file of at most 256 MB, found " +
                    std::to_string(std::filesystem::file_size(path, ec) >> 20) + " MB");
-  check_jpeg_huffman_tables(path);  // before any stb call: stbi_info parses the tables too
+  check_for_stb(path);  // before any stb call: stbi_info parses headers and tables too
   int w = 0, h = 0, c = 0;
   if (!stbi_info(path.c_str(), &w, &h, &c))
     fail(path, std::string("expected a PNG, JPEG or BMP image, stb_image could not read it: ") + stbi_failure_reason());
