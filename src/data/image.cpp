@@ -4,6 +4,7 @@
 #include "dlfs/data/image.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -138,7 +139,8 @@ namespace {
 // that are corrupt or that no encoder writes, before any stb call (stbi_info parses them too).
 //  - JPEG: a DHT segment declaring more than 256 codes makes stb write past its Huffman arrays.
 //    Walk the segments the way stb does and refuse such a table.
-//  - PNG: an empty IDAT chunk before any image data makes stb memcpy into a null buffer.
+//  - PNG: an empty IDAT chunk before any image data makes stb memcpy into a null buffer, and a
+//    chunk length beyond the end of the file makes it allocate that much (up to 4 GB) first.
 void check_jpeg(const std::string& path, const std::string& b) {
   auto at = [&](std::size_t i) -> std::size_t { return i < b.size() ? static_cast<unsigned char>(b[i]) : 0; };
   // stb reads a marker as 0xFF, any number of 0xFF fill bytes, then the code: FF FF D8 is an SOI too.
@@ -180,14 +182,22 @@ void check_png(const std::string& path, const std::string& b) {
     return std::size_t(static_cast<unsigned char>(b[i])) << 24 | std::size_t(static_cast<unsigned char>(b[i + 1])) << 16 |
            std::size_t(static_cast<unsigned char>(b[i + 2])) << 8 | std::size_t(static_cast<unsigned char>(b[i + 3]));
   };
+  bool seen_data = false;
   for (std::size_t i = 8; i + 8 <= b.size();) {  // chunks: length, type, data, CRC
-    const std::size_t len = be32(i);
-    const std::string type = b.substr(i + 4, 4);
+    const std::size_t len = be32(i), left = b.size() - i - 8;
+    std::string type = b.substr(i + 4, 4);
+    if (!std::all_of(type.begin(), type.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); }))
+      type = "?";
+    // stb grows its buffer to the declared length before reading: never trust it beyond the file.
+    if (len > left)
+      fail(path, "truncated PNG: chunk " + type + " declares " + std::to_string(len) + " bytes, the file holds " +
+                     std::to_string(left) + " after its header");
     if (type == "IDAT") {
-      if (len == 0) fail(path, "corrupt PNG: expected image data in the first IDAT chunk, found an empty chunk");
-      return;  // stb has a buffer from here on
+      if (len == 0 && !seen_data)
+        fail(path, "corrupt PNG: expected image data in the first IDAT chunk, found an empty chunk");
+      seen_data = true;
     }
-    if (type == "IEND" || len > b.size()) return;
+    if (type == "IEND") return;
     i += 12 + len;
   }
 }
