@@ -22,6 +22,13 @@ class SparseRows {
   // Collects the non-zeros of rows [r0, r1) of x (row-major, leading dimension cols); returns
   // their number. Rows of one call are stored contiguously from a start that depends only on r0.
   std::size_t compress_rows(const T* x, std::size_t r0, std::size_t r1);
+  // The same from bytes, each entry stored as T(byte) * scale (the datasets' uint8 pixels, so a
+  // batch goes from the images to its non-zeros in one pass, without a float copy in between).
+  // Row r of the batch is the `cols` bytes at base + src_row(r) * stride, where src_row(r) is
+  // rows[r] when rows is given and first + r otherwise. The values equal compress_rows on the
+  // converted floats bit for bit.
+  std::size_t compress_bytes(const std::uint8_t* base, std::size_t stride, const std::size_t* rows,
+                             std::size_t first, std::size_t r0, std::size_t r1, T scale);
 
   std::size_t rows() const { return rows_; }
   std::size_t cols() const { return cols_; }

@@ -50,6 +50,17 @@ std::size_t compress_plain(const T* x, std::size_t cols, std::uint32_t* idx, T* 
 }
 
 template <class T>
+std::size_t compress_bytes_plain(const std::uint8_t* x, std::size_t cols, T scale, std::uint32_t* idx, T* val) {
+  std::size_t n = 0;
+  for (std::size_t j = 0; j < cols; ++j) {
+    idx[n] = static_cast<std::uint32_t>(j);
+    val[n] = T(x[j]) * scale;
+    n += x[j] != 0;
+  }
+  return n;
+}
+
+template <class T>
 void affine_row_plain(const std::uint32_t* idx, const T* val, std::size_t n, const T* W, const T* b,
                       std::size_t M, T* out) {
   for (std::size_t m = 0; m < M; ++m) out[m] = b ? b[m] : T(0);
@@ -94,6 +105,32 @@ __attribute__((target("avx512f,popcnt"))) std::size_t compress_avx512(const floa
   return n;
 }
 
+// 16 pixels at a time: widen to int32, convert, scale (the same single rounding as the scalar
+// float(byte) * scale), keep the non-zeros. The tail shorter than 16 bytes goes through the plain
+// loop, so no load reads past the row.
+__attribute__((target("avx512f,popcnt"))) std::size_t compress_bytes_avx512(const std::uint8_t* x, std::size_t cols,
+                                                                            float scale, std::uint32_t* idx,
+                                                                            float* val) {
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512 s = _mm512_set1_ps(scale);
+  std::size_t n = 0, j = 0;
+  for (; j + 16 <= cols; j += 16) {
+    const __m512i b = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + j)));
+    const __mmask16 nz = _mm512_test_epi32_mask(b, b);
+    if (!nz) continue;  // MNIST rows start and end with blank lines
+    const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(b), s);
+    _mm512_storeu_ps(val + n, _mm512_maskz_compress_ps(nz, v));
+    _mm512_storeu_si512(idx + n, _mm512_maskz_compress_epi32(nz, _mm512_add_epi32(iota, _mm512_set1_epi32(int(j)))));
+    n += static_cast<std::size_t>(__builtin_popcount(nz));
+  }
+  for (; j < cols; ++j) {
+    idx[n] = static_cast<std::uint32_t>(j);
+    val[n] = float(x[j]) * scale;
+    n += x[j] != 0;
+  }
+  return n;
+}
+
 template <int NV>
 __attribute__((target("avx512f"))) void affine_block_avx512(const std::uint32_t* idx, const float* val,
                                                             std::size_t n, const float* W, std::size_t ldw,
@@ -129,6 +166,50 @@ __attribute__((target("avx512f"))) void grad_block_avx512(const std::uint32_t* r
     }
   }
   for (int v = 0; v < NV; ++v) _mm512_mask_storeu_ps(dWk + 16 * v, v == NV - 1 ? tail : __mmask16(0xFFFF), acc[v]);
+}
+
+// Two independent sums at once: out_a = b + sum_i val_a[i] W[idx_a[i], :] and the same for b.
+// One stream has only NV chains of dependent FMAs (latency 4, two FMA units: a quarter of the
+// machine); interleaving two rows (or two columns of dW) doubles that, and each sum still adds
+// its terms in its own order, so the results are those of the one-stream kernel bit for bit.
+template <int NV>
+__attribute__((target("avx512f"))) void pair_block_avx512(const std::uint32_t* idx_a, const float* val_a, std::size_t n_a,
+                                                          const std::uint32_t* idx_b, const float* val_b, std::size_t n_b,
+                                                          const float* W, std::size_t ldw, const float* b,
+                                                          float* out_a, float* out_b, __mmask16 tail) {
+  __m512 a[NV], c[NV];
+  for (int v = 0; v < NV; ++v) {
+    const __mmask16 m = v == NV - 1 ? tail : __mmask16(0xFFFF);
+    a[v] = c[v] = b ? _mm512_maskz_loadu_ps(m, b + 16 * v) : _mm512_setzero_ps();
+  }
+  const std::size_t n = std::min(n_a, n_b);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float* wa = W + std::size_t(idx_a[i]) * ldw;
+    const float* wc = W + std::size_t(idx_b[i]) * ldw;
+    const __m512 xa = _mm512_set1_ps(val_a[i]), xc = _mm512_set1_ps(val_b[i]);
+    for (int v = 0; v < NV; ++v) {
+      const __mmask16 m = v == NV - 1 ? tail : __mmask16(0xFFFF);
+      a[v] = _mm512_fmadd_ps(xa, _mm512_maskz_loadu_ps(m, wa + 16 * v), a[v]);
+      c[v] = _mm512_fmadd_ps(xc, _mm512_maskz_loadu_ps(m, wc + 16 * v), c[v]);
+    }
+  }
+  for (std::size_t i = n; i < n_a; ++i) {
+    const float* wa = W + std::size_t(idx_a[i]) * ldw;
+    const __m512 xa = _mm512_set1_ps(val_a[i]);
+    for (int v = 0; v < NV; ++v)
+      a[v] = _mm512_fmadd_ps(xa, _mm512_maskz_loadu_ps(v == NV - 1 ? tail : __mmask16(0xFFFF), wa + 16 * v), a[v]);
+  }
+  for (std::size_t i = n; i < n_b; ++i) {
+    const float* wc = W + std::size_t(idx_b[i]) * ldw;
+    const __m512 xc = _mm512_set1_ps(val_b[i]);
+    for (int v = 0; v < NV; ++v)
+      c[v] = _mm512_fmadd_ps(xc, _mm512_maskz_loadu_ps(v == NV - 1 ? tail : __mmask16(0xFFFF), wc + 16 * v), c[v]);
+  }
+  for (int v = 0; v < NV; ++v) {
+    const __mmask16 m = v == NV - 1 ? tail : __mmask16(0xFFFF);
+    _mm512_mask_storeu_ps(out_a + 16 * v, m, a[v]);
+    _mm512_mask_storeu_ps(out_b + 16 * v, m, c[v]);
+  }
 }
 
 // Calls f.template operator()<NV>(tail) for column blocks of up to 8 vectors.
@@ -215,6 +296,15 @@ std::size_t compress_row(const T* x, std::size_t cols, std::uint32_t* idx, T* va
 }
 
 template <class T>
+std::size_t compress_bytes_row(const std::uint8_t* x, std::size_t cols, T scale, std::uint32_t* idx, T* val) {
+#ifdef DLFS_X86
+  if constexpr (std::is_same_v<T, float>)
+    if (g_isa == Isa::Avx512) return compress_bytes_avx512(x, cols, scale, idx, val);
+#endif
+  return compress_bytes_plain(x, cols, scale, idx, val);
+}
+
+template <class T>
 void affine_row(const std::uint32_t* idx, const T* val, std::size_t n, const T* W, const T* b, std::size_t M,
                 T* out) {
 #ifdef DLFS_X86
@@ -234,6 +324,37 @@ void affine_row(const std::uint32_t* idx, const T* val, std::size_t n, const T* 
   }
 #endif
   affine_row_plain(idx, val, n, W, b, M, out);
+}
+
+// Two rows of a product (or two columns of dW) at once where the CPU has AVX-512; otherwise one
+// after the other. Same results either way.
+template <class T>
+void pair_rows(const std::uint32_t* idx_a, const T* val_a, std::size_t n_a, const std::uint32_t* idx_b,
+               const T* val_b, std::size_t n_b, const T* W, const T* b, std::size_t M, T* out_a, T* out_b) {
+#ifdef DLFS_X86
+  if constexpr (std::is_same_v<T, float>) {
+    if (g_isa == Isa::Avx512) {
+      // Blocks of up to 4 vectors a stream: 2 x 4 accumulators, loads and broadcasts stay in registers.
+      constexpr std::size_t kBlock = 64;
+      for (std::size_t c0 = 0; c0 < M; c0 += kBlock) {
+        const std::size_t w = std::min(kBlock, M - c0);
+        const int nv = static_cast<int>((w + 15) / 16);
+        const std::size_t last = w - std::size_t(nv - 1) * 16;
+        const __mmask16 tail = last == 16 ? __mmask16(0xFFFF) : __mmask16((1u << last) - 1);
+        const float* bb = b ? b + c0 : nullptr;
+        switch (nv) {
+          case 1: pair_block_avx512<1>(idx_a, val_a, n_a, idx_b, val_b, n_b, W + c0, M, bb, out_a + c0, out_b + c0, tail); break;
+          case 2: pair_block_avx512<2>(idx_a, val_a, n_a, idx_b, val_b, n_b, W + c0, M, bb, out_a + c0, out_b + c0, tail); break;
+          case 3: pair_block_avx512<3>(idx_a, val_a, n_a, idx_b, val_b, n_b, W + c0, M, bb, out_a + c0, out_b + c0, tail); break;
+          default: pair_block_avx512<4>(idx_a, val_a, n_a, idx_b, val_b, n_b, W + c0, M, bb, out_a + c0, out_b + c0, tail); break;
+        }
+      }
+      return;
+    }
+  }
+#endif
+  affine_row(idx_a, val_a, n_a, W, b, M, out_a);
+  affine_row(idx_b, val_b, n_b, W, b, M, out_b);
 }
 
 template <class T>
@@ -304,9 +425,28 @@ std::size_t SparseRows<T>::compress_rows(const T* x, std::size_t r0, std::size_t
 }
 
 template <class T>
+std::size_t SparseRows<T>::compress_bytes(const std::uint8_t* base, std::size_t stride, const std::size_t* rows,
+                                          std::size_t first, std::size_t r0, std::size_t r1, T scale) {
+  std::size_t pos = r0 * row_capacity_, total = 0;
+  for (std::size_t r = r0; r < r1; ++r) {
+    const std::uint8_t* src = base + (rows ? rows[r] : first + r) * stride;
+    const std::size_t n = compress_bytes_row(src, cols_, scale, index_.get() + pos, value_.get() + pos);
+    start_[r] = pos;
+    count_[r] = n;
+    pos += n;
+    total += n;
+  }
+  return total;
+}
+
+template <class T>
 void sparse_affine_rows(const SparseRows<T>& x, std::size_t r0, std::size_t r1, const T* W, const T* b,
                         std::size_t M, T* out) {
-  for (std::size_t r = r0; r < r1; ++r) affine_row(x.index(r), x.value(r), x.count(r), W, b, M, out + r * M);
+  std::size_t r = r0;
+  for (; r + 1 < r1; r += 2)
+    pair_rows(x.index(r), x.value(r), x.count(r), x.index(r + 1), x.value(r + 1), x.count(r + 1), W, b, M,
+              out + r * M, out + (r + 1) * M);
+  if (r < r1) affine_row(x.index(r), x.value(r), x.count(r), W, b, M, out + r * M);
 }
 
 template <class T>
@@ -336,7 +476,12 @@ void sparse_weight_grad(const SparseRows<T>& x, std::size_t k0, std::size_t k1, 
       col_val[slot] = val[i];
     }
   }
-  for (std::size_t k = k0; k < k1; ++k) grad_col(col_row + k * R, col_val + k * R, col_count[k], dout, M, dW + k * M);
+  // dW[k, :] is the product row of column k's entries with dout and no bias: two at a time.
+  std::size_t k = k0;
+  for (; k + 1 < k1; k += 2)
+    pair_rows<T>(col_row + k * R, col_val + k * R, col_count[k], col_row + (k + 1) * R, col_val + (k + 1) * R,
+                 col_count[k + 1], dout, nullptr, M, dW + k * M, dW + (k + 1) * M);
+  if (k < k1) grad_col(col_row + k * R, col_val + k * R, col_count[k], dout, M, dW + k * M);
 }
 
 std::string sparse_kernels() {

@@ -40,16 +40,8 @@ const Tensor<T>& Affine<T>::forward(const Tensor<T>& x, bool) {
   }
   used_sparse_ = allow_sparse_ && static_cast<double>(nnz) <= kSparseMaxDensity * static_cast<double>(N * D);
   if (used_sparse_) {
-    // The non-zeros of x replace the copy of x: they serve this product and dW. Rows are split
-    // between threads; each row's sum is the same whichever thread computes it.
-    xs_.reset(N, D);
-    const int tasks = static_cast<int>(std::min<std::size_t>({std::size_t(num_threads()), std::max<std::size_t>(N / 16, 1), 64}));
-    parallel_tasks(tasks, [&](int t) {
-      std::size_t r0, r1;
-      split_range(N, tasks, t, r0, r1);
-      xs_.compress_rows(x.data(), r0, r1);
-      sparse_affine_rows(xs_, r0, r1, W_.value.data(), b_.value.data(), M, out_.data());  // (N, M)
-    });
+    // The non-zeros of x replace the copy of x: they serve this product and dW.
+    sparse_product(N, [&x](SparseRows<T>& xs, std::size_t r0, std::size_t r1) { xs.compress_rows(x.data(), r0, r1); });
   } else {
     // A copy rather than a pointer to the caller's tensor (as the book keeps): the caller may free
     // or overwrite x before backward, and the copy is O(N D) next to the O(N D M) product.
@@ -65,6 +57,33 @@ const Tensor<T>& Affine<T>::forward(const Tensor<T>& x, bool) {
     }
   }
   return out_;
+}
+
+template <class T>
+const Tensor<T>& Affine<T>::forward_sparse(std::size_t N, const SparseFill& fill) {
+  const std::size_t D = W_.value.dim(0), M = W_.value.dim(1);
+  if (N == 0) throw ShapeError("Affine: expected input (N, " + std::to_string(D) + ") with N > 0, got (0, " +
+                               std::to_string(D) + ")");
+  x_shape_ = {N, D};
+  out_.resize({N, M});
+  used_sparse_ = true;
+  sparse_product(N, fill);
+  return out_;
+}
+
+// Rows are split between threads, each compressing its rows and multiplying them while they are
+// still in cache; each row's sum is the same whichever thread computes it.
+template <class T>
+void Affine<T>::sparse_product(std::size_t N, const SparseFill& fill) {
+  const std::size_t D = W_.value.dim(0), M = W_.value.dim(1);
+  xs_.reset(N, D);
+  const int tasks = static_cast<int>(std::min<std::size_t>({std::size_t(num_threads()), std::max<std::size_t>(N / 16, 1), 64}));
+  parallel_tasks(tasks, [&](int t) {
+    std::size_t r0, r1;
+    split_range(N, tasks, t, r0, r1);
+    fill(xs_, r0, r1);
+    sparse_affine_rows(xs_, r0, r1, W_.value.data(), b_.value.data(), M, out_.data());  // (N, M)
+  });
 }
 
 template <class T>

@@ -46,18 +46,23 @@ Layer<T>& LayerNet<T>::add(std::unique_ptr<Layer<T>> layer, const std::string& s
 }
 
 template <class T>
-const Tensor<T>& LayerNet<T>::predict(const Tensor<T>& x, bool train) {
-  const Tensor<T>* out = &x;
-  for (std::size_t i = 0; i < layers_.size(); ++i) {
+void LayerNet<T>::rethrow_named(std::size_t i, const ShapeError& e) const {
+  // "Affine: expected ..." from the second Affine reads better as "Affine2: expected ...".
+  std::string msg = e.what();
+  const std::string type = layers_[i]->type() + ":";
+  if (msg.rfind(type, 0) == 0) msg = names_[i] + msg.substr(type.size() - 1);
+  else msg = names_[i] + ": " + msg;
+  throw ShapeError(msg);
+}
+
+template <class T>
+const Tensor<T>& LayerNet<T>::forward_from(std::size_t first, const Tensor<T>& in, bool train) {
+  const Tensor<T>* out = &in;
+  for (std::size_t i = first; i < layers_.size(); ++i) {
     try {
       out = &layers_[i]->forward(*out, train);
     } catch (const ShapeError& e) {
-      // "Affine: expected ..." from the second Affine reads better as "Affine2: expected ...".
-      std::string msg = e.what();
-      const std::string type = layers_[i]->type() + ":";
-      if (msg.rfind(type, 0) == 0) msg = names_[i] + msg.substr(type.size() - 1);
-      else msg = names_[i] + ": " + msg;
-      throw ShapeError(msg);
+      rethrow_named(i, e);
     }
     if (check_numerics_) expect_finite(*out, names_[i] + " forward output");
   }
@@ -65,9 +70,39 @@ const Tensor<T>& LayerNet<T>::predict(const Tensor<T>& x, bool train) {
 }
 
 template <class T>
-T LayerNet<T>::loss(const Tensor<T>& x, const Tensor<T>& t, bool train) {
+const Tensor<T>& LayerNet<T>::predict(const Tensor<T>& x, bool train) {
+  return forward_from(0, x, train);
+}
+
+template <class T>
+bool LayerNet<T>::sparse_input() const {
+  auto* affine = layers_.empty() ? nullptr : dynamic_cast<const Affine<T>*>(layers_.front().get());
+  return affine && affine->allow_sparse();
+}
+
+template <class T>
+const Tensor<T>& LayerNet<T>::forward_first_sparse(std::size_t N, const typename Affine<T>::SparseFill& fill,
+                                                   bool train) {
+  auto* affine = layers_.empty() ? nullptr : dynamic_cast<Affine<T>*>(layers_.front().get());
+  if (!affine) throw std::logic_error("LayerNet: sparse input needs an Affine first layer, " + this->name() + " has none");
+  const Tensor<T>* out = nullptr;
+  try {
+    out = &affine->forward_sparse(N, fill);
+  } catch (const ShapeError& e) {
+    rethrow_named(0, e);
+  }
+  if (check_numerics_) expect_finite(*out, names_[0] + " forward output");
+  return forward_from(1, *out, train);
+}
+
+template <class T>
+const Tensor<T>& LayerNet<T>::predict_sparse(std::size_t N, const typename Affine<T>::SparseFill& fill, bool train) {
+  return forward_first_sparse(N, fill, train);
+}
+
+template <class T>
+T LayerNet<T>::loss_of(const Tensor<T>& y, const Tensor<T>& t) {
   if (!last_) throw std::logic_error("LayerNet: no last layer set");
-  const Tensor<T>& y = predict(x, train);
   T l = last_->forward(y, t);
   if (check_numerics_ && !std::isfinite(l))
     throw NumericsError("check-numerics: " + last_->type() + " forward loss is " + (std::isnan(l) ? "NaN" : "Inf"));
@@ -82,8 +117,13 @@ T LayerNet<T>::loss(const Tensor<T>& x, const Tensor<T>& t, bool train) {
 }
 
 template <class T>
-T LayerNet<T>::gradient(const Tensor<T>& x, const Tensor<T>& t) {
-  const T l = loss(x, t, true);  // forward
+T LayerNet<T>::loss(const Tensor<T>& x, const Tensor<T>& t, bool train) {
+  if (!last_) throw std::logic_error("LayerNet: no last layer set");
+  return loss_of(predict(x, train), t);
+}
+
+template <class T>
+void LayerNet<T>::backward_all() {
   const Tensor<T>* dout = &last_->backward();  // backward, dout = 1
   if (check_numerics_) expect_finite(*dout, last_->type() + " backward dx");
   for (std::size_t i = layers_.size(); i-- > 0;) {
@@ -96,6 +136,20 @@ T LayerNet<T>::gradient(const Tensor<T>& x, const Tensor<T>& t) {
   if (weight_decay_lambda_ != T(0))
     for (Param<T>* p : decayed_)
       for (std::size_t i = 0; i < p->value.size(); ++i) p->grad[i] += weight_decay_lambda_ * p->value[i];
+}
+
+template <class T>
+T LayerNet<T>::gradient(const Tensor<T>& x, const Tensor<T>& t) {
+  const T l = loss(x, t, true);  // forward
+  backward_all();
+  return l;
+}
+
+template <class T>
+T LayerNet<T>::gradient_sparse(std::size_t N, const typename Affine<T>::SparseFill& fill, const Tensor<T>& t) {
+  if (!last_) throw std::logic_error("LayerNet: no last layer set");
+  const T l = loss_of(forward_first_sparse(N, fill, true), t);
+  backward_all();
   return l;
 }
 

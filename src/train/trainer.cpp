@@ -34,12 +34,22 @@ template <class T>
 double evaluate_accuracy(Net<T>& net, const Dataset& d, std::size_t limit, std::size_t chunk) {
   std::size_t n = limit ? std::min(limit, d.size()) : d.size();
   if (n == 0) return 0.0;
+  if (chunk == 0) throw std::invalid_argument("evaluate_accuracy: expected a chunk of at least 1 row, got 0");
   bool flatten = !net_wants_images(net.config());
+  auto* sparse_net = dynamic_cast<LayerNet<T>*>(&net);
+  if (!flatten || (sparse_net && !sparse_net->sparse_input())) sparse_net = nullptr;
   Tensor<T> x, t;
   std::size_t correct = 0;
   for (std::size_t b = 0; b < n; b += chunk) {
     std::size_t e = std::min(n, b + chunk);
-    const Tensor<T>& y = predict_rows(net, d, b, e, flatten, x, t);
+    // Mostly-zero rows go to the first Affine as their non-zeros, read from the bytes (see
+    // LayerNet::predict_sparse): no float copy of the chunk is made and scanned.
+    const bool sparse = sparse_net && static_cast<double>(count_nonzero(d, nullptr, b, e - b)) <=
+                                          Affine<T>::kSparseMaxDensity * static_cast<double>((e - b) * d.pixels());
+    const Tensor<T>& y =
+        sparse ? sparse_net->predict_sparse(
+                     e - b, [&](SparseRows<T>& xs, std::size_t r0, std::size_t r1) { sparse_batch_rows(d, nullptr, b, xs, r0, r1); })
+               : predict_rows(net, d, b, e, flatten, x, t);
     std::size_t classes = y.dim(-1);
     for (std::size_t i = 0; i < e - b; ++i)
       correct += argmax_row(y.data() + i * classes, classes) == d.labels[b + i];
@@ -77,7 +87,10 @@ Trainer<T>::Trainer(Net<T>& net, const Dataset& train, const Dataset& test, Trai
   iter_per_epoch_ = std::max<std::size_t>(train_.size() / cfg_.mini_batch_size, 1);
   max_iter_ = cfg_.epochs > 0 ? cfg_.epochs * iter_per_epoch_ : cfg_.iters;
   // Layer-by-layer checks where the net is made of layers; params and gradients otherwise.
-  if (auto* ln = dynamic_cast<LayerNet<T>*>(&net_)) ln->set_check_numerics(cfg_.check_numerics);
+  if (auto* ln = dynamic_cast<LayerNet<T>*>(&net_)) {
+    ln->set_check_numerics(cfg_.check_numerics);
+    if (flatten_ && ln->sparse_input()) sparse_net_ = ln;
+  }
 }
 
 template <class T>
@@ -129,7 +142,24 @@ void Trainer<T>::draw_batch() {
       idx = perm_[perm_pos_++];
     }
   }
-  gather_batch(train_, batch_idx_.data(), batch_idx_.size(), flatten_, x_batch_, t_batch_);
+}
+
+template <class T>
+T Trainer<T>::batch_gradient() {
+  const std::size_t n = batch_idx_.size(), px = train_.pixels();
+  const std::size_t* idx = batch_idx_.data();
+  // The same rule as Affine's (density <= kSparseMaxDensity), applied to this batch alone so
+  // that a resumed run takes the same path as an uninterrupted one.
+  if (sparse_net_ && cfg_.gradient == "backprop" &&
+      static_cast<double>(count_nonzero(train_, idx, 0, n)) <=
+          Affine<T>::kSparseMaxDensity * static_cast<double>(n * px)) {
+    gather_labels(train_, idx, 0, n, t_batch_);
+    return sparse_net_->gradient_sparse(
+        n, [&](SparseRows<T>& xs, std::size_t r0, std::size_t r1) { sparse_batch_rows(train_, idx, 0, xs, r0, r1); },
+        t_batch_);
+  }
+  gather_batch(train_, idx, n, flatten_, x_batch_, t_batch_);
+  return cfg_.gradient == "numerical" ? net_.numerical_gradient(x_batch_, t_batch_) : net_.gradient(x_batch_, t_batch_);
 }
 
 template <class T>
@@ -148,8 +178,7 @@ double Trainer<T>::train_step() {
   draw_batch();
   T loss;
   try {
-    loss = cfg_.gradient == "numerical" ? net_.numerical_gradient(x_batch_, t_batch_)
-                                        : net_.gradient(x_batch_, t_batch_);
+    loss = batch_gradient();
   } catch (const NumericsError& e) {
     rethrow_numerics(e, iter_ + 1);
   }

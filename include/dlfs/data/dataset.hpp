@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "dlfs/sparse.hpp"
 #include "dlfs/tensor.hpp"
 
 namespace dlfs {
@@ -34,6 +35,20 @@ void gather_batch(const Dataset& d, const std::size_t* idx, std::size_t n, bool 
 // Rows [begin, end) in order (evaluation).
 template <class T>
 void slice_batch(const Dataset& d, std::size_t begin, std::size_t end, bool flatten, Tensor<T>& x, Tensor<T>& t);
+
+// Mostly-zero images (MNIST digits are 81% zero pixels) can skip the float batch: a net whose
+// first layer is an Affine takes their non-zeros instead (LayerNet::gradient_sparse). A batch is
+// rows idx[0..n) of d, or rows [begin, begin + n) when idx is null.
+// Non-zero pixels in the batch (to choose between the two paths).
+std::size_t count_nonzero(const Dataset& d, const std::size_t* idx, std::size_t begin, std::size_t n);
+// Rows [r0, r1) of the batch into xs (already reset to (n, pixels)), / 255 as gather_batch: the
+// values are those gather_batch would give. Safe to call from several threads for disjoint ranges.
+template <class T>
+void sparse_batch_rows(const Dataset& d, const std::size_t* idx, std::size_t begin, SparseRows<T>& xs,
+                       std::size_t r0, std::size_t r1);
+// Only the labels of the batch, as gather_batch's t (n,).
+template <class T>
+void gather_labels(const Dataset& d, const std::size_t* idx, std::size_t begin, std::size_t n, Tensor<T>& t);
 
 // t as one-hot (n, num_classes), as load_mnist(one_hot_label=True).
 template <class T>

@@ -3,6 +3,8 @@
 // feeds a fully connected layer directly, as in the book's tensor-aware Affine); dx comes back in
 // the input's original shape.
 #pragma once
+#include <functional>
+
 #include "dlfs/layers/layer.hpp"
 #include "dlfs/sparse.hpp"
 
@@ -21,6 +23,14 @@ class Affine : public Layer<T> {
   const Tensor<T>& backward(const Tensor<T>& dout) override;
   std::vector<Param<T>*> params() override { return {&W_, &b_}; }
 
+  // Sparse input: the caller writes the batch's non-zeros straight into the layer, e.g. from a
+  // dataset's uint8 pixels (SparseRows::compress_bytes), so that no float batch is built, copied
+  // and scanned. fill(xs, r0, r1) must store rows [r0, r1) of the (N, D) batch in xs; it is called
+  // from several threads at once for disjoint ranges, each followed by the product of its rows.
+  // The result and backward are exactly those of forward() on the same batch by the sparse path.
+  using SparseFill = std::function<void(SparseRows<T>& xs, std::size_t r0, std::size_t r1)>;
+  const Tensor<T>& forward_sparse(std::size_t N, const SparseFill& fill);
+
   Param<T>& W() { return W_; }
   Param<T>& b() { return b_; }
 
@@ -34,6 +44,7 @@ class Affine : public Layer<T> {
   bool used_sparse() const { return used_sparse_; }
   // false forces the GEMM path (tests compare the two paths).
   void set_allow_sparse(bool allow) { allow_sparse_ = allow; }
+  bool allow_sparse() const { return allow_sparse_; }
 
  private:
   Param<T> W_, b_;
@@ -42,6 +53,8 @@ class Affine : public Layer<T> {
   SparseRows<T> xs_;  // the input's non-zeros, kept for dW (sparse path)
   Tensor<T> out_, dx_;
   bool used_sparse_ = false, allow_sparse_ = true;
+
+  void sparse_product(std::size_t N, const SparseFill& fill);
 };
 
 extern template class Affine<float>;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "dlfs/layers/affine.hpp"
 #include "dlfs/nets/net.hpp"
 
 namespace dlfs {
@@ -25,6 +26,15 @@ class LayerNet : public Net<T> {
   T loss(const Tensor<T>& x, const Tensor<T>& t, bool train = true) override;
   T gradient(const Tensor<T>& x, const Tensor<T>& t) override;
   std::vector<Param<T>*> params() override { return params_; }
+
+  // Sparse input (see Affine::forward_sparse) for nets whose first layer is an Affine: the
+  // trainer hands over mostly-zero batches (MNIST digits) as their non-zeros, read straight from
+  // the dataset's bytes. sparse_input() is false for the other nets; the two calls below then
+  // throw std::logic_error. They compute exactly what predict() and gradient() compute when the
+  // first Affine takes its sparse path.
+  bool sparse_input() const;
+  const Tensor<T>& predict_sparse(std::size_t N, const typename Affine<T>::SparseFill& fill, bool train = false);
+  T gradient_sparse(std::size_t N, const typename Affine<T>::SparseFill& fill, const Tensor<T>& t);
   std::vector<Buffer<T>> buffers() override { return buffers_; }
 
   const std::vector<std::unique_ptr<Layer<T>>>& layers() const { return layers_; }
@@ -47,6 +57,13 @@ class LayerNet : public Net<T> {
   T weight_decay_lambda_ = T(0);
 
  private:
+  // Layers [first, end) on `in` (the output of layer first - 1, or the net's input).
+  const Tensor<T>& forward_from(std::size_t first, const Tensor<T>& in, bool train);
+  const Tensor<T>& forward_first_sparse(std::size_t N, const typename Affine<T>::SparseFill& fill, bool train);
+  T loss_of(const Tensor<T>& y, const Tensor<T>& t);
+  void backward_all();
+  [[noreturn]] void rethrow_named(std::size_t i, const ShapeError& e) const;
+
   std::vector<std::unique_ptr<Layer<T>>> layers_;
   std::vector<std::string> names_;  // "Affine1", "Relu1", ... for error messages
   std::unique_ptr<LossLayer<T>> last_;

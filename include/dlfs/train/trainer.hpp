@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "dlfs/data/dataset.hpp"
-#include "dlfs/nets/net.hpp"
+#include "dlfs/nets/layer_net.hpp"
 #include "dlfs/optim/optimizer.hpp"
 #include "dlfs/rng.hpp"
 #include "dlfs/train/history.hpp"
@@ -85,7 +85,10 @@ class Trainer {
   void set_permutation(std::vector<std::size_t> perm, std::size_t pos);
 
  private:
+  // Draws the next batch's rows, then either builds the float batch (x_batch_, t_batch_) or, for
+  // a mostly-zero batch and a net that takes sparse input, only t_batch_; returns the loss.
   void draw_batch();
+  T batch_gradient();
   void check_numerics(const char* what);
   // Appends " at iteration N" to a NumericsError from the net.
   [[noreturn]] void rethrow_numerics(const std::exception& e, std::size_t iteration) const;
@@ -99,6 +102,7 @@ class Trainer {
   std::unique_ptr<Optimizer<T>> optimizer_;
   Rng rng_;
   bool flatten_;
+  LayerNet<T>* sparse_net_ = nullptr;  // the net, when its first layer takes sparse input
   std::size_t iter_per_epoch_ = 1, max_iter_ = 0, iter_ = 0;
   std::vector<std::size_t> batch_idx_, perm_;
   std::size_t perm_pos_ = 0;

@@ -1,0 +1,129 @@
+// Sparse input from the dataset's bytes (count_nonzero, sparse_batch_rows, LayerNet::predict_sparse
+// / gradient_sparse): the same numbers as the float batch through predict() and gradient(), bit
+// for bit, and the trainer's choice between the two paths follows each batch's density.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "dlfs/data/dataset.hpp"
+#include "dlfs/nets/two_layer_net.hpp"
+#include "dlfs/optim/optimizer.hpp"
+#include "dlfs/rng.hpp"
+#include "dlfs/train/trainer.hpp"
+
+using namespace dlfs;
+
+namespace {
+
+// n images of 7x8 bytes, about `density` of them non-zero (bytes 1..255), labels 0..9.
+Dataset bytes_dataset(std::size_t n, double density, std::uint64_t seed) {
+  Rng rng(seed);
+  Dataset d;
+  d.images = Tensor<std::uint8_t>({n, 7, 8});
+  for (auto& b : d.images)
+    if (rng.uniform() < density) b = static_cast<std::uint8_t>(1 + rng.randint(255));
+  for (std::size_t i = 0; i < n; ++i) d.labels.push_back(static_cast<std::uint8_t>(rng.randint(10)));
+  return d;
+}
+
+}  // namespace
+
+TEST(SparseInput, CountsNonZeroBytes) {
+  Dataset d = bytes_dataset(9, 0.3, 1);
+  std::size_t naive = 0;
+  for (std::size_t r = 2; r < 7; ++r)
+    for (std::size_t p = 0; p < 56; ++p) naive += d.images[r * 56 + p] != 0;
+  EXPECT_EQ(count_nonzero(d, nullptr, 2, 5), naive);
+  const std::size_t idx[] = {4, 4, 0};
+  std::size_t by_idx = 0;
+  for (std::size_t r : idx)
+    for (std::size_t p = 0; p < 56; ++p) by_idx += d.images[r * 56 + p] != 0;
+  EXPECT_EQ(count_nonzero(d, idx, 0, 3), by_idx);
+  const std::size_t bad[] = {9};
+  EXPECT_THROW(count_nonzero(d, bad, 0, 1), std::out_of_range);
+}
+
+TEST(SparseInput, BatchRowsAreTheNonZerosOfTheFloatBatch) {
+  Dataset d = bytes_dataset(20, 0.25, 2);
+  const std::size_t idx[] = {3, 17, 3, 0, 11};
+  Tensor<float> x, t, t2;
+  gather_batch(d, idx, 5, true, x, t);
+  SparseRows<float> from_floats, from_bytes;
+  from_floats.reset(5, 56);
+  from_bytes.reset(5, 56);
+  from_floats.compress_rows(x.data(), 0, 5);
+  sparse_batch_rows(d, idx, 0, from_bytes, 0, 2);  // two ranges, as two threads would fill them
+  sparse_batch_rows(d, idx, 0, from_bytes, 2, 5);
+  for (std::size_t r = 0; r < 5; ++r) {
+    ASSERT_EQ(from_bytes.count(r), from_floats.count(r)) << r;
+    for (std::size_t i = 0; i < from_bytes.count(r); ++i) {
+      EXPECT_EQ(from_bytes.index(r)[i], from_floats.index(r)[i]);
+      EXPECT_EQ(from_bytes.value(r)[i], from_floats.value(r)[i]);  // float(byte) * (1/255), same rounding
+    }
+  }
+  gather_labels(d, idx, 0, 5, t2);
+  EXPECT_EQ(t2.shape(), t.shape());
+  for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(t2[i], t[i]);
+  SparseRows<float> wrong;
+  wrong.reset(5, 55);
+  EXPECT_THROW(sparse_batch_rows(d, idx, 0, wrong, 0, 5), std::invalid_argument);
+}
+
+TEST(SparseInput, PredictAndGradientEqualTheFloatPath) {
+  Dataset d = bytes_dataset(40, 0.2, 3);
+  const std::size_t idx[] = {1, 5, 9, 13, 17, 21, 25, 29, 33, 37, 2};
+  const std::size_t n = std::size(idx);
+  Tensor<float> x, t;
+  gather_batch(d, idx, n, true, x, t);
+  TwoLayerNet<float> dense(56, 7, 10, 0.5, 4), sparse(56, 7, 10, 0.5, 4);
+  ASSERT_TRUE(sparse.sparse_input());
+  auto fill = [&](SparseRows<float>& xs, std::size_t r0, std::size_t r1) { sparse_batch_rows(d, idx, 0, xs, r0, r1); };
+
+  const Tensor<float>& y = dense.predict(x);
+  const Tensor<float>& ys = sparse.predict_sparse(n, fill);
+  ASSERT_EQ(ys.shape(), y.shape());
+  for (std::size_t i = 0; i < y.size(); ++i) EXPECT_EQ(ys[i], y[i]) << i;
+
+  const float l = dense.gradient(x, t), ls = sparse.gradient_sparse(n, fill, t);
+  EXPECT_EQ(ls, l);
+  EXPECT_GT(l, 0.5f);  // an untrained net on 10 classes: about ln 10
+  auto pd = dense.params(), ps = sparse.params();
+  for (std::size_t k = 0; k < pd.size(); ++k)
+    for (std::size_t i = 0; i < pd[k]->grad.size(); ++i) ASSERT_EQ(ps[k]->grad[i], pd[k]->grad[i]) << pd[k]->name << i;
+}
+
+TEST(SparseInput, TrainingTakesTheSparsePathOnlyForSparseBatches) {
+  // A sparse and a dense dataset: the trained weights must equal those of a loop over
+  // gradient() on float batches (same batches, same SGD), whichever path the trainer took.
+  for (double density : {0.15, 0.6}) {
+    Dataset d = bytes_dataset(300, density, 5);
+    TwoLayerNet<float> net(56, 9, 10, 0.1, 6), ref(56, 9, 10, 0.1, 6);
+    TrainConfig cfg;
+    cfg.iters = 20;
+    cfg.mini_batch_size = 30;
+    cfg.optimizer.name = "sgd";
+    cfg.optimizer.lr = 0.1;
+    cfg.verbose = false;
+    cfg.seed = 7;
+    Trainer<float> trainer(net, d, d, cfg);
+    trainer.train();
+    auto* first = dynamic_cast<Affine<float>*>(net.layers()[0].get());
+    ASSERT_NE(first, nullptr);
+    EXPECT_EQ(first->used_sparse(), density < 0.35) << density;
+    Rng rng(cfg.seed);
+    std::vector<std::size_t> idx;
+    Tensor<float> x, t;
+    auto sgd = make_optimizer<float>(cfg.optimizer);
+    for (int it = 0; it < 20; ++it) {
+      rng.choice(d.size(), 30, idx);
+      gather_batch(d, idx.data(), idx.size(), true, x, t);
+      ref.gradient(x, t);
+      sgd->update(ref.params());
+    }
+    auto pn = net.params(), pr = ref.params();
+    for (std::size_t k = 0; k < pn.size(); ++k)
+      for (std::size_t i = 0; i < pn[k]->value.size(); ++i)
+        ASSERT_EQ(pn[k]->value[i], pr[k]->value[i]) << "density " << density << " " << pn[k]->name << i;
+    EXPECT_EQ(evaluate_accuracy(net, d), evaluate_accuracy(ref, d));
+  }
+}
