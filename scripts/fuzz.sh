@@ -26,6 +26,9 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 failed=()
 for t in "${TARGETS[@]}"; do
   work="$B/corpus/$t"   # grows while fuzzing; the committed seeds stay small
+  # A bounded run (FUZZ_RUNS) starts from the committed seeds alone, as on a fresh clone: inputs
+  # left over from earlier runs would send the same seed down a different path.
+  if [[ "$FUZZ_RUNS" != -1 ]]; then rm -rf "$work"; fi
   mkdir -p "$work" "tests/regressions/$t"
   echo "fuzz.sh: fuzz_$t for ${SECS}s"
   if ! "$B/fuzz/fuzz_$t" "$work" "fuzz/corpus/$t" -max_total_time="$SECS" -seed="$FUZZ_SEED" -runs="$FUZZ_RUNS" -rss_limit_mb=2048 -timeout=10 \
@@ -34,7 +37,7 @@ for t in "${TARGETS[@]}"; do
     failed+=("$t")
     tail -n 40 "$B/fuzz_$t.log" >&2
   fi
-  grep -E "^stat::number_of_executed_runs|^stat::peak_rss_mb" "$B/fuzz_$t.log" | sed "s/^/  /" || true
+  grep -E "^Done|^stat::number_of_executed_units|^stat::peak_rss_mb" "$B/fuzz_$t.log" | sed "s/^/  /" || true
 done
 if ((${#failed[@]})); then
   echo "fuzz.sh: FAILED: ${failed[*]}; the inputs are in tests/regressions/<target>/ (commit them, fix the reader," \

@@ -31,7 +31,8 @@
 #pragma GCC diagnostic ignored "-Wextra"
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #pragma GCC diagnostic ignored "-Wunused-function"
-#include <stb_image.h>
+// Our copy of stb_image 2.27 with fixes to its JPEG bit reader (see the note at its top).
+#include "../../third_party/stb/stb_image.h"
 #include <stb_image_write.h>
 #pragma GCC diagnostic pop
 
