@@ -109,18 +109,16 @@ void col2im(const Tensor<T>& col, const Shape& x_shape, std::size_t FH, std::siz
 // run a strided (stride 1: contiguous) piece of one image row.
 
 template <class T>
-void im2col_transposed(const Tensor<T>& x, const ConvGeometry& g, Tensor<T>& col) {
-  expect_shape(x.shape(), {g.N, g.C, g.H, g.W}, "im2col_transposed");
-  const std::size_t OH = g.out_h, OW = g.out_w, OHW = OH * OW, NP = g.col_rows(), s = g.stride;
-  col.resize({g.col_cols(), NP});  // (C*FH*FW, N*out_h*out_w)
-  for (std::size_t n = 0; n < g.N; ++n)
+void im2col_transposed(const T* x, const ConvGeometry& g, std::size_t n0, std::size_t n1, T* col) {
+  const std::size_t OH = g.out_h, OW = g.out_w, OHW = OH * OW, ld = (n1 - n0) * OHW, s = g.stride;
+  for (std::size_t n = n0; n < n1; ++n)
     for (std::size_t c = 0; c < g.C; ++c) {
-      const T* plane = x.data() + (n * g.C + c) * g.H * g.W;
+      const T* plane = x + (n * g.C + c) * g.H * g.W;
       for (std::size_t ky = 0; ky < g.FH; ++ky) {
         const Span ys = valid_span(ky, g.pad, s, g.H, OH);
         for (std::size_t kx = 0; kx < g.FW; ++kx) {
           const Span xs = valid_span(kx, g.pad, s, g.W, OW);
-          T* dst = col.data() + ((c * g.FH + ky) * g.FW + kx) * NP + n * OHW;
+          T* dst = col + ((c * g.FH + ky) * g.FW + kx) * ld + (n - n0) * OHW;
           if (xs.lo == xs.hi) {  // this offset only ever reads padding
             std::fill(dst, dst + OHW, T(0));
             continue;
@@ -144,20 +142,18 @@ void im2col_transposed(const Tensor<T>& x, const ConvGeometry& g, Tensor<T>& col
 }
 
 template <class T>
-void col2im_transposed(const Tensor<T>& col, const ConvGeometry& g, Tensor<T>& x) {
-  expect_shape(col.shape(), {g.col_cols(), g.col_rows()}, "col2im_transposed");
-  const std::size_t OH = g.out_h, OW = g.out_w, OHW = OH * OW, NP = g.col_rows(), s = g.stride;
-  x.resize({g.N, g.C, g.H, g.W});
-  x.fill(T(0));
-  for (std::size_t n = 0; n < g.N; ++n)
+void col2im_transposed(const T* col, const ConvGeometry& g, std::size_t n0, std::size_t n1, T* x) {
+  const std::size_t OH = g.out_h, OW = g.out_w, OHW = OH * OW, ld = (n1 - n0) * OHW, s = g.stride;
+  std::fill(x + n0 * g.C * g.H * g.W, x + n1 * g.C * g.H * g.W, T(0));
+  for (std::size_t n = n0; n < n1; ++n)
     for (std::size_t c = 0; c < g.C; ++c) {
-      T* plane = x.data() + (n * g.C + c) * g.H * g.W;
+      T* plane = x + (n * g.C + c) * g.H * g.W;
       for (std::size_t ky = 0; ky < g.FH; ++ky) {
         const Span ys = valid_span(ky, g.pad, s, g.H, OH);
         for (std::size_t kx = 0; kx < g.FW; ++kx) {
           const Span xs = valid_span(kx, g.pad, s, g.W, OW);
           if (xs.lo == xs.hi) continue;
-          const T* src = col.data() + ((c * g.FH + ky) * g.FW + kx) * NP + n * OHW;
+          const T* src = col + ((c * g.FH + ky) * g.FW + kx) * ld + (n - n0) * OHW;
           for (std::size_t oy = ys.lo; oy < ys.hi; ++oy) {
             const T* sr = src + oy * OW;
             T* d = plane + (oy * s + ky - g.pad) * g.W + (xs.lo * s + kx - g.pad);
@@ -172,12 +168,28 @@ void col2im_transposed(const Tensor<T>& col, const ConvGeometry& g, Tensor<T>& x
     }
 }
 
+template <class T>
+void im2col_transposed(const Tensor<T>& x, const ConvGeometry& g, Tensor<T>& col) {
+  expect_shape(x.shape(), {g.N, g.C, g.H, g.W}, "im2col_transposed");
+  col.resize({g.col_cols(), g.col_rows()});  // (C*FH*FW, N*out_h*out_w)
+  im2col_transposed(x.data(), g, 0, g.N, col.data());
+}
+
+template <class T>
+void col2im_transposed(const Tensor<T>& col, const ConvGeometry& g, Tensor<T>& x) {
+  expect_shape(col.shape(), {g.col_cols(), g.col_rows()}, "col2im_transposed");
+  x.resize({g.N, g.C, g.H, g.W});
+  col2im_transposed(col.data(), g, 0, g.N, x.data());
+}
+
 #define DLFS_INSTANTIATE(T)                                                                                   \
   template void im2col<T>(const Tensor<T>&, std::size_t, std::size_t, std::size_t, std::size_t, Tensor<T>&); \
   template void col2im<T>(const Tensor<T>&, const Shape&, std::size_t, std::size_t, std::size_t, std::size_t, \
                           Tensor<T>&);                                                                        \
   template void im2col_transposed<T>(const Tensor<T>&, const ConvGeometry&, Tensor<T>&);                     \
-  template void col2im_transposed<T>(const Tensor<T>&, const ConvGeometry&, Tensor<T>&);
+  template void col2im_transposed<T>(const Tensor<T>&, const ConvGeometry&, Tensor<T>&);                     \
+  template void im2col_transposed<T>(const T*, const ConvGeometry&, std::size_t, std::size_t, T*);           \
+  template void col2im_transposed<T>(const T*, const ConvGeometry&, std::size_t, std::size_t, T*);
 DLFS_INSTANTIATE(float)
 DLFS_INSTANTIATE(double)
 #undef DLFS_INSTANTIATE

@@ -4,6 +4,9 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "dlfs/linalg.hpp"
+#include "dlfs/parallel.hpp"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -67,6 +70,24 @@ inline bool max2x2_stride2_x4(const float* r0, std::size_t j, std::size_t W, std
 #endif
 }
 
+// fn(first, last) over the planes [0, planes), split between dlfs's threads when there are
+// enough values (each plane's outputs are the same whichever thread computes them).
+template <class F>
+void for_planes(std::size_t planes, std::size_t values_per_plane, F&& fn) {
+  constexpr std::size_t kMinPerTask = std::size_t(1) << 16;
+  const int tasks =
+      static_cast<int>(std::min<std::size_t>({std::size_t(num_threads()), planes, planes * values_per_plane / kMinPerTask}));
+  if (tasks <= 1) {
+    fn(std::size_t(0), planes);
+    return;
+  }
+  parallel_tasks(tasks, [&](int t) {
+    std::size_t b, e;
+    split_range(planes, tasks, t, b, e);
+    fn(b, e);
+  });
+}
+
 }  // namespace
 
 template <class T>
@@ -86,7 +107,8 @@ const Tensor<T>& Pooling<T>::forward(const Tensor<T>& x, bool /*train*/) {
   const std::size_t ox_hi = std::max(ox_lo, W + pad >= pw ? std::min(OW, (W + pad - pw) / s + 1) : 0);
   const bool is2x2 = ph == 2 && pw == 2;
 
-  for (std::size_t q = 0; q < g_.N * g_.C; ++q) {  // one (n, c) plane at a time
+  for_planes(g_.N * g_.C, H * W, [&](std::size_t q0, std::size_t q1) {
+  for (std::size_t q = q0; q < q1; ++q) {  // one (n, c) plane at a time
     const std::size_t base = q * H * W;
     const T* plane = x.data() + base;
     for (std::size_t oy = 0; oy < OH; ++oy) {
@@ -149,6 +171,7 @@ const Tensor<T>& Pooling<T>::forward(const Tensor<T>& x, bool /*train*/) {
       for (std::size_t ox = ox_hi; ox < OW; ++ox) border(ox);
     }
   }
+  });
   return out_;
 }
 
@@ -163,15 +186,17 @@ const Tensor<T>& Pooling<T>::backward(const Tensor<T>& dout) {
   dx_.resize({g_.N, g_.C, g_.H, g_.W});
   const std::size_t planes = g_.N * g_.C, H = g_.H, W = g_.W, HW = H * W, OH = g_.out_h, OW = g_.out_w,
                     OHW = OH * OW;
-  dx_.fill(T(0));
-  // += because windows overlap when stride < pool size.
-  for (std::size_t q = 0; q < planes; ++q) {
-    T* plane = dx_.data() + q * HW;
-    const std::uint32_t* arg = arg_max_.data() + q * OHW;
-    const T* d = dout.data() + q * OHW;
-    for (std::size_t i = 0; i < OHW; ++i)
-      if (arg[i] != kPadding) plane[arg[i]] += d[i];
-  }
+  // Zero-fill, then += because windows overlap when stride < pool size.
+  for_planes(planes, HW, [&](std::size_t q0, std::size_t q1) {
+    std::fill(dx_.data() + q0 * HW, dx_.data() + q1 * HW, T(0));
+    for (std::size_t q = q0; q < q1; ++q) {
+      T* plane = dx_.data() + q * HW;
+      const std::uint32_t* arg = arg_max_.data() + q * OHW;
+      const T* d = dout.data() + q * OHW;
+      for (std::size_t i = 0; i < OHW; ++i)
+        if (arg[i] != kPadding) plane[arg[i]] += d[i];
+    }
+  });
   return dx_;
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "conv_predict.hpp"
 #include "conv_shapes.hpp"
 #include "dlfs/layers/affine.hpp"
 #include "dlfs/layers/convolution.hpp"
@@ -99,6 +100,17 @@ nlohmann::json DeepConvNet<T>::config() const {
   j["output_size"] = output_size_;
   j["dropout_ration"] = dropout_ration_;
   return j;
+}
+
+template <class T>
+const Tensor<T>& DeepConvNet<T>::predict(const Tensor<T>& x, bool train) {
+  if (train || x.ndim() < 1 || x.dim(0) <= detail::kPredictBlock) return LayerNet<T>::predict(x, train);
+  try {
+    return detail::predict_in_blocks(x, detail::kPredictBlock, block_x_, block_scores_,
+                                     [&](const Tensor<T>& xb) -> const Tensor<T>& { return LayerNet<T>::predict(xb, false); });
+  } catch (const ShapeError&) {
+    return LayerNet<T>::predict(x, false);  // throws again, naming x's shape rather than a block's
+  }
 }
 
 template class DeepConvNet<float>;

@@ -62,4 +62,13 @@ void im2col_transposed(const Tensor<T>& x, const ConvGeometry& g, Tensor<T>& col
 template <class T>
 void col2im_transposed(const Tensor<T>& col, const ConvGeometry& g, Tensor<T>& x);
 
+// The same for samples [n0, n1) of the batch g describes, on raw buffers (Convolution works on
+// blocks of a few samples, so that a block's columns stay in cache). x points at sample 0 of
+// the whole (N, C, H, W) batch; col is ((C*FH*FW), (n1-n0)*out_h*out_w), row-major. col2im
+// overwrites samples [n0, n1) of x and leaves the others alone.
+template <class T>
+void im2col_transposed(const T* x, const ConvGeometry& g, std::size_t n0, std::size_t n1, T* col);
+template <class T>
+void col2im_transposed(const T* col, const ConvGeometry& g, std::size_t n0, std::size_t n1, T* x);
+
 }  // namespace dlfs

@@ -38,11 +38,16 @@ class DeepConvNet : public LayerNet<T> {
   //  {...}, "hidden_size": 50, "output_size": 10, "dropout_ration": 0.5}
   nlohmann::json config() const override;
 
+  // As LayerNet's, except that inference on more than 50 images runs 50 at a time (the same
+  // scores; faster, as each block's feature maps stay in cache between layers).
+  const Tensor<T>& predict(const Tensor<T>& x, bool train = false) override;
+
   // The two Dropout layers (after Affine7's Relu and after Affine8), e.g. to freeze their masks
   // for a gradient check.
   std::array<Dropout<T>*, 2> dropouts() const { return dropouts_; }
 
  private:
+  Tensor<T> block_x_, block_scores_;  // predict's buffers
   InputDim input_dim_;
   std::array<ConvParam, 6> conv_params_;
   std::size_t hidden_size_, output_size_;

@@ -44,7 +44,12 @@ class SimpleConvNet : public LayerNet<T> {
   //  "output_size": 10, "weight_init_std": 0.01}
   nlohmann::json config() const override;
 
+  // As LayerNet's, except that inference on more than 50 images runs 50 at a time (the same
+  // scores; faster, as each block's feature maps stay in cache between layers).
+  const Tensor<T>& predict(const Tensor<T>& x, bool train = false) override;
+
  private:
+  Tensor<T> block_x_, block_scores_;  // predict's buffers
   InputDim input_dim_;
   ConvParam conv_param_;
   std::size_t hidden_size_, output_size_;
