@@ -30,6 +30,12 @@ class SparseRows {
   std::size_t compress_bytes(const std::uint8_t* base, std::size_t stride, const std::size_t* rows,
                              std::size_t first, std::size_t r0, std::size_t r1, T scale);
 
+  // Rows [r0, r1) of this batch are rows first + r0 .. first + r1 of src (a batch compressed
+  // once, e.g. an evaluation set): a copy of their entries, for the same threads as above.
+  void copy_rows(const SparseRows& src, std::size_t first, std::size_t r0, std::size_t r1);
+  // Total number of entries kept (after a fill of every row).
+  std::size_t entries() const;
+
   std::size_t rows() const { return rows_; }
   std::size_t cols() const { return cols_; }
   // Entries of row r: index(r)[i] is the column, value(r)[i] the value, i < count(r), columns

@@ -136,6 +136,7 @@ __attribute__((target("avx512f"))) void affine_block_avx512(const std::uint32_t*
                                                             std::size_t n, const float* W, std::size_t ldw,
                                                             const float* b, float* out, __mmask16 tail) {
   __m512 acc[NV];
+  #pragma GCC unroll 8
   for (int v = 0; v < NV; ++v) {
     const __mmask16 m = v == NV - 1 ? tail : __mmask16(0xFFFF);
     acc[v] = b ? _mm512_maskz_loadu_ps(m, b + 16 * v) : _mm512_setzero_ps();
@@ -143,11 +144,13 @@ __attribute__((target("avx512f"))) void affine_block_avx512(const std::uint32_t*
   for (std::size_t i = 0; i < n; ++i) {
     const float* w = W + std::size_t(idx[i]) * ldw;
     const __m512 x = _mm512_set1_ps(val[i]);
+    #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) {
       const __mmask16 m = v == NV - 1 ? tail : __mmask16(0xFFFF);
       acc[v] = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(m, w + 16 * v), acc[v]);
     }
   }
+  #pragma GCC unroll 8
   for (int v = 0; v < NV; ++v) _mm512_mask_storeu_ps(out + 16 * v, v == NV - 1 ? tail : __mmask16(0xFFFF), acc[v]);
 }
 
@@ -156,15 +159,18 @@ __attribute__((target("avx512f"))) void grad_block_avx512(const std::uint32_t* r
                                                           const float* dout, std::size_t ldd, float* dWk,
                                                           __mmask16 tail) {
   __m512 acc[NV];
+  #pragma GCC unroll 8
   for (int v = 0; v < NV; ++v) acc[v] = _mm512_setzero_ps();
   for (std::size_t i = 0; i < n; ++i) {
     const float* d = dout + std::size_t(row[i]) * ldd;
     const __m512 x = _mm512_set1_ps(val[i]);
+    #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) {
       const __mmask16 m = v == NV - 1 ? tail : __mmask16(0xFFFF);
       acc[v] = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(m, d + 16 * v), acc[v]);
     }
   }
+  #pragma GCC unroll 8
   for (int v = 0; v < NV; ++v) _mm512_mask_storeu_ps(dWk + 16 * v, v == NV - 1 ? tail : __mmask16(0xFFFF), acc[v]);
 }
 
@@ -178,6 +184,7 @@ __attribute__((target("avx512f"))) void pair_block_avx512(const std::uint32_t* i
                                                           const float* W, std::size_t ldw, const float* b,
                                                           float* out_a, float* out_b, __mmask16 tail) {
   __m512 a[NV], c[NV];
+  #pragma GCC unroll 8
   for (int v = 0; v < NV; ++v) {
     const __mmask16 m = v == NV - 1 ? tail : __mmask16(0xFFFF);
     a[v] = c[v] = b ? _mm512_maskz_loadu_ps(m, b + 16 * v) : _mm512_setzero_ps();
@@ -187,6 +194,7 @@ __attribute__((target("avx512f"))) void pair_block_avx512(const std::uint32_t* i
     const float* wa = W + std::size_t(idx_a[i]) * ldw;
     const float* wc = W + std::size_t(idx_b[i]) * ldw;
     const __m512 xa = _mm512_set1_ps(val_a[i]), xc = _mm512_set1_ps(val_b[i]);
+    #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) {
       const __mmask16 m = v == NV - 1 ? tail : __mmask16(0xFFFF);
       a[v] = _mm512_fmadd_ps(xa, _mm512_maskz_loadu_ps(m, wa + 16 * v), a[v]);
@@ -196,15 +204,18 @@ __attribute__((target("avx512f"))) void pair_block_avx512(const std::uint32_t* i
   for (std::size_t i = n; i < n_a; ++i) {
     const float* wa = W + std::size_t(idx_a[i]) * ldw;
     const __m512 xa = _mm512_set1_ps(val_a[i]);
+    #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v)
       a[v] = _mm512_fmadd_ps(xa, _mm512_maskz_loadu_ps(v == NV - 1 ? tail : __mmask16(0xFFFF), wa + 16 * v), a[v]);
   }
   for (std::size_t i = n; i < n_b; ++i) {
     const float* wc = W + std::size_t(idx_b[i]) * ldw;
     const __m512 xc = _mm512_set1_ps(val_b[i]);
+    #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v)
       c[v] = _mm512_fmadd_ps(xc, _mm512_maskz_loadu_ps(v == NV - 1 ? tail : __mmask16(0xFFFF), wc + 16 * v), c[v]);
   }
+  #pragma GCC unroll 8
   for (int v = 0; v < NV; ++v) {
     const __mmask16 m = v == NV - 1 ? tail : __mmask16(0xFFFF);
     _mm512_mask_storeu_ps(out_a + 16 * v, m, a[v]);
@@ -247,6 +258,7 @@ __attribute__((target("avx2,fma"))) void affine_block_avx2(const std::uint32_t* 
                                                            float* out, unsigned tail) {
   const __m256i tm = avx2_mask(tail);
   __m256 acc[NV];
+  #pragma GCC unroll 8
   for (int v = 0; v < NV; ++v) {
     if (!b) acc[v] = _mm256_setzero_ps();
     else acc[v] = v == NV - 1 ? _mm256_maskload_ps(b + 8 * v, tm) : _mm256_loadu_ps(b + 8 * v);
@@ -254,11 +266,13 @@ __attribute__((target("avx2,fma"))) void affine_block_avx2(const std::uint32_t* 
   for (std::size_t i = 0; i < n; ++i) {
     const float* w = W + std::size_t(idx[i]) * ldw;
     const __m256 x = _mm256_set1_ps(val[i]);
+    #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) {
       const __m256 wv = v == NV - 1 ? _mm256_maskload_ps(w + 8 * v, tm) : _mm256_loadu_ps(w + 8 * v);
       acc[v] = _mm256_fmadd_ps(x, wv, acc[v]);
     }
   }
+  #pragma GCC unroll 8
   for (int v = 0; v < NV - 1; ++v) _mm256_storeu_ps(out + 8 * v, acc[v]);
   _mm256_maskstore_ps(out + 8 * (NV - 1), tm, acc[NV - 1]);
 }
@@ -269,15 +283,18 @@ __attribute__((target("avx2,fma"))) void grad_block_avx2(const std::uint32_t* ro
                                                          unsigned tail) {
   const __m256i tm = avx2_mask(tail);
   __m256 acc[NV];
+  #pragma GCC unroll 8
   for (int v = 0; v < NV; ++v) acc[v] = _mm256_setzero_ps();
   for (std::size_t i = 0; i < n; ++i) {
     const float* d = dout + std::size_t(row[i]) * ldd;
     const __m256 x = _mm256_set1_ps(val[i]);
+    #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) {
       const __m256 dv = v == NV - 1 ? _mm256_maskload_ps(d + 8 * v, tm) : _mm256_loadu_ps(d + 8 * v);
       acc[v] = _mm256_fmadd_ps(x, dv, acc[v]);
     }
   }
+  #pragma GCC unroll 8
   for (int v = 0; v < NV - 1; ++v) _mm256_storeu_ps(dWk + 8 * v, acc[v]);
   _mm256_maskstore_ps(dWk + 8 * (NV - 1), tm, acc[NV - 1]);
 }
@@ -437,6 +454,30 @@ std::size_t SparseRows<T>::compress_bytes(const std::uint8_t* base, std::size_t 
     total += n;
   }
   return total;
+}
+
+template <class T>
+void SparseRows<T>::copy_rows(const SparseRows& src, std::size_t first, std::size_t r0, std::size_t r1) {
+  if (src.cols_ != cols_ || first + r1 > src.rows_ || r0 > r1 || r1 > rows_)
+    throw std::invalid_argument("SparseRows::copy_rows: expected rows within (" + std::to_string(src.rows_) + ", " +
+                                std::to_string(src.cols_) + "), got rows [" + std::to_string(first + r0) + ", " +
+                                std::to_string(first + r1) + ") of " + std::to_string(cols_) + " columns");
+  std::size_t pos = r0 * row_capacity_;
+  for (std::size_t r = r0; r < r1; ++r) {
+    const std::size_t n = src.count_[first + r];
+    std::memcpy(index_.get() + pos, src.index(first + r), n * sizeof(std::uint32_t));
+    std::memcpy(value_.get() + pos, src.value(first + r), n * sizeof(T));
+    start_[r] = pos;
+    count_[r] = n;
+    pos += n;
+  }
+}
+
+template <class T>
+std::size_t SparseRows<T>::entries() const {
+  std::size_t n = 0;
+  for (std::size_t r = 0; r < rows_; ++r) n += count_[r];
+  return n;
 }
 
 template <class T>

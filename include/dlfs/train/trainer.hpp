@@ -103,6 +103,15 @@ class Trainer {
   Rng rng_;
   bool flatten_;
   LayerNet<T>* sparse_net_ = nullptr;  // the net, when its first layer takes sparse input
+  // The evaluated rows of a mostly-zero training or test set, compressed once: every evaluation
+  // then copies entries instead of finding them again in the bytes (MNIST: 100 evaluations of
+  // 20,000 digits in the seeds' run, 12 MB for 10,000 digits).
+  struct EvalCache {
+    bool built = false;
+    SparseRows<T> rows;  // empty when the set is too dense or too large to keep
+  };
+  EvalCache train_cache_, test_cache_;
+  double evaluate_cached(const Dataset& d, EvalCache& cache);
   std::size_t iter_per_epoch_ = 1, max_iter_ = 0, iter_ = 0;
   std::vector<std::size_t> batch_idx_, perm_;
   std::size_t perm_pos_ = 0;
