@@ -17,7 +17,7 @@ Affine<T>::Affine(Tensor<T> W, Tensor<T> b) : W_("W", std::move(W)), b_("b", std
 }
 
 template <class T>
-const Tensor<T>& Affine<T>::forward(const Tensor<T>& x, bool) {
+const Tensor<T>& Affine<T>::forward(const Tensor<T>& x, bool train) {
   const std::size_t D = W_.value.dim(0), M = W_.value.dim(1);
   if (x.ndim() < 2 || x.dim(0) == 0 || x.size() / x.dim(0) != D) {
     std::string got = shape_str(x.shape());
@@ -43,13 +43,20 @@ const Tensor<T>& Affine<T>::forward(const Tensor<T>& x, bool) {
     // The non-zeros of x replace the copy of x: they serve this product and dW.
     sparse_product(N, [&x](SparseRows<T>& xs, std::size_t r0, std::size_t r1) { xs.compress_rows(x.data(), r0, r1); });
   } else {
-    // A copy rather than a pointer to the caller's tensor (as the book keeps): the caller may free
-    // or overwrite x before backward, and the copy is O(N D) next to the O(N D M) product.
-    x_.resize({N, D});
+    // Training keeps a copy rather than a pointer to the caller's tensor (as the book keeps): the
+    // caller may free or overwrite x before backward, and the copy is O(N D) next to the
+    // O(N D M) product. Inference (evaluations of whole sets) skips the copy and keeps the
+    // pointer, for the rare backward after it.
     const T* px = x.data();
-    T* pc = x_.data();
-    for (std::size_t i = 0, n = N * D; i < n; ++i) pc[i] = px[i];
-    matmul_into(x_, W_.value, out_);  // (N, D) x (D, M) -> (N, M)
+    x_ref_ = &x;
+    if (train) {
+      x_.resize({N, D});
+      T* pc = x_.data();
+      for (std::size_t i = 0, n = N * D; i < n; ++i) pc[i] = px[i];
+      px = pc;
+      x_ref_ = nullptr;
+    }
+    gemm(Trans::No, Trans::No, N, M, D, T(1), px, D, W_.value.data(), M, T(0), out_.data(), M);  // (N, D) x (D, M)
     const T* pb = b_.value.data();
     for (std::size_t n = 0; n < N; ++n) {
       T* o = out_.data() + n * M;
@@ -99,7 +106,9 @@ const Tensor<T>& Affine<T>::backward(const Tensor<T>& dout) {
       sparse_weight_grad(xs_, k0, k1, dout.data(), M, W_.grad.data());
     });
   } else {
-    matmul_into(x_, dout, W_.grad, Trans::Yes, Trans::No);  // dW = x^T dout: (D, N) x (N, M) -> (D, M)
+    // dW = x^T dout: (D, N) x (N, M) -> (D, M)
+    gemm(Trans::Yes, Trans::No, D, M, N, T(1), x_ref_ ? x_ref_->data() : x_.data(), D, dout.data(), M, T(0),
+         W_.grad.data(), M);
   }
   T* db = b_.grad.data();                                 // db = sum over the batch: (M,)
   std::fill(db, db + M, T(0));

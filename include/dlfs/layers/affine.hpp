@@ -49,7 +49,8 @@ class Affine : public Layer<T> {
  private:
   Param<T> W_, b_;
   Shape x_shape_;  // the original input shape, restored on dx
-  Tensor<T> x_;    // the input flattened to (N, D), kept for dW (dense path)
+  Tensor<T> x_;    // the input flattened to (N, D), kept for dW (dense path, training)
+  const Tensor<T>* x_ref_ = nullptr;  // the caller's input instead, after an inference forward
   SparseRows<T> xs_;  // the input's non-zeros, kept for dW (sparse path)
   Tensor<T> out_, dx_;
   bool used_sparse_ = false, allow_sparse_ = true;
