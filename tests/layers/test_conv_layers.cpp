@@ -6,6 +6,8 @@
 
 #include "dlfs/layers/convolution.hpp"
 #include "dlfs/layers/pooling.hpp"
+#include "dlfs/layers/relu.hpp"
+#include "dlfs/linalg.hpp"
 #include "dlfs/rng.hpp"
 #include "layers/layer_check.hpp"
 
@@ -339,6 +341,51 @@ TEST(Pooling, GradientsMatchFiniteDifferences) {
     auto r = check_layer(pool, random_input(k.x, seed++));
     EXPECT_TRUE(r.ok) << r.report;
   }
+}
+
+// Batches big enough to be split between threads: 1 and 2 threads give the same bytes, and on a
+// 15x15 map (7x7 windows) the last row and column, which no window covers, get exactly zero.
+TEST(Pooling, SplitBetweenThreadsSameBytesAndZeroUncoveredEdge) {
+  const Tensor<double> x = random_input({40, 16, 15, 15}, 90);
+  const Tensor<double> dout = random_input({40, 16, 7, 7}, 91);
+  const int saved = num_threads();
+  Tensor<double> out[2], dx[2];
+  for (int t = 0; t < 2; ++t) {
+    set_num_threads(t + 1);
+    Pooling<double> pool(2, 2, 2);
+    out[t] = pool.forward(x, true);
+    dx[t] = pool.backward(dout);
+  }
+  set_num_threads(saved);
+  EXPECT_EQ(out[0], out[1]);
+  EXPECT_EQ(dx[0], dx[1]);
+  double covered = 0;
+  for (std::size_t q = 0; q < 40 * 16; ++q)
+    for (std::size_t i = 0; i < 15; ++i) {
+      EXPECT_EQ(dx[1][q * 225 + 14 * 15 + i], 0.0);  // last row
+      EXPECT_EQ(dx[1][q * 225 + i * 15 + 14], 0.0);  // last column
+      covered += std::abs(dx[1][q * 225 + i]);
+    }
+  EXPECT_GT(covered, 0.0);
+}
+
+// Relu on a batch split between threads: the same bytes as one thread.
+TEST(Relu, SplitBetweenThreadsSameBytes) {
+  const Tensor<double> x = random_input({50, 30, 12, 12}, 92), dout = random_input({50, 30, 12, 12}, 93);
+  const int saved = num_threads();
+  Tensor<double> out[2], dx[2];
+  for (int t = 0; t < 2; ++t) {
+    set_num_threads(t + 1);
+    Relu<double> relu;
+    out[t] = relu.forward(x, true);
+    dx[t] = relu.backward(dout);
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) wrong += dx[t][i] != (x[i] > 0 ? dout[i] : 0.0);
+    EXPECT_EQ(wrong, 0u) << t + 1 << " thread(s)";
+  }
+  set_num_threads(saved);
+  EXPECT_EQ(out[0], out[1]);
+  EXPECT_EQ(dx[0], dx[1]);
 }
 
 TEST(Pooling, Errors) {
