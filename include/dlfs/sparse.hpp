@@ -61,9 +61,10 @@ class SparseRows {
 
 // out[r, :] = b + sum_k x[r, k] W[k, :] for rows [r0, r1) of x; W is (cols, M), b (M,) or null,
 // out (rows, M) row-major. Terms are added in increasing k, starting from b.
+// x_first: output row r comes from row x_first + r of x (a slice of a larger compressed set).
 template <class T>
 void sparse_affine_rows(const SparseRows<T>& x, std::size_t r0, std::size_t r1, const T* W, const T* b,
-                        std::size_t M, T* out);
+                        std::size_t M, T* out, std::size_t x_first = 0);
 
 // dW[k, :] = sum_r x[r, k] dout[r, :] for the rows k in [k0, k1) of dW (cols, M), summed over
 // r = 0, 1, ..., rows-1 in that order; rows of dW in the range that no entry touches become 0.

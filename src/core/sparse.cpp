@@ -482,12 +482,14 @@ std::size_t SparseRows<T>::entries() const {
 
 template <class T>
 void sparse_affine_rows(const SparseRows<T>& x, std::size_t r0, std::size_t r1, const T* W, const T* b,
-                        std::size_t M, T* out) {
+                        std::size_t M, T* out, std::size_t x_first) {
   std::size_t r = r0;
-  for (; r + 1 < r1; r += 2)
-    pair_rows(x.index(r), x.value(r), x.count(r), x.index(r + 1), x.value(r + 1), x.count(r + 1), W, b, M,
-              out + r * M, out + (r + 1) * M);
-  if (r < r1) affine_row(x.index(r), x.value(r), x.count(r), W, b, M, out + r * M);
+  for (; r + 1 < r1; r += 2) {
+    const std::size_t a = x_first + r, c = a + 1;
+    pair_rows(x.index(a), x.value(a), x.count(a), x.index(c), x.value(c), x.count(c), W, b, M, out + r * M,
+              out + (r + 1) * M);
+  }
+  if (r < r1) affine_row(x.index(x_first + r), x.value(x_first + r), x.count(x_first + r), W, b, M, out + r * M);
 }
 
 template <class T>
@@ -542,9 +544,9 @@ bool set_sparse_kernels(const std::string& name) {
 template class SparseRows<float>;
 template class SparseRows<double>;
 template void sparse_affine_rows<float>(const SparseRows<float>&, std::size_t, std::size_t, const float*,
-                                        const float*, std::size_t, float*);
+                                        const float*, std::size_t, float*, std::size_t);
 template void sparse_affine_rows<double>(const SparseRows<double>&, std::size_t, std::size_t, const double*,
-                                         const double*, std::size_t, double*);
+                                         const double*, std::size_t, double*, std::size_t);
 template void sparse_weight_grad<float>(const SparseRows<float>&, std::size_t, std::size_t, const float*,
                                         std::size_t, float*);
 template void sparse_weight_grad<double>(const SparseRows<double>&, std::size_t, std::size_t, const double*,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <stdexcept>
 
 #include "dlfs/layers/fault.hpp"
 #include "dlfs/linalg.hpp"
@@ -26,6 +27,7 @@ const Tensor<T>& Affine<T>::forward(const Tensor<T>& x, bool train) {
   }
   const std::size_t N = x.dim(0);
   x_shape_ = x.shape();
+  inference_only_ = false;
   out_.resize({N, M});
   // The path is chosen from this batch alone (never from earlier ones), so the result of a step
   // depends only on its inputs: a resumed run repeats an uninterrupted one bit for bit.
@@ -74,7 +76,28 @@ const Tensor<T>& Affine<T>::forward_sparse(std::size_t N, const SparseFill& fill
   x_shape_ = {N, D};
   out_.resize({N, M});
   used_sparse_ = true;
+  inference_only_ = false;
   sparse_product(N, fill);
+  return out_;
+}
+
+template <class T>
+const Tensor<T>& Affine<T>::forward_sparse_rows(const SparseRows<T>& xs, std::size_t first, std::size_t N) {
+  const std::size_t D = W_.value.dim(0), M = W_.value.dim(1);
+  if (N == 0 || xs.cols() != D || first + N > xs.rows() || first + N < first)
+    throw ShapeError("Affine: expected rows of an input (N, " + std::to_string(D) + "), got rows [" +
+                     std::to_string(first) + ", " + std::to_string(first + N) + ") of (" + std::to_string(xs.rows()) +
+                     ", " + std::to_string(xs.cols()) + ")");
+  x_shape_ = {N, D};
+  out_.resize({N, M});
+  used_sparse_ = true;
+  inference_only_ = true;
+  const int tasks = static_cast<int>(std::min<std::size_t>({std::size_t(num_threads()), std::max<std::size_t>(N / 16, 1), 64}));
+  parallel_tasks(tasks, [&](int t) {
+    std::size_t r0, r1;
+    split_range(N, tasks, t, r0, r1);
+    sparse_affine_rows(xs, r0, r1, W_.value.data(), b_.value.data(), M, out_.data(), first);  // (N, M)
+  });
   return out_;
 }
 
@@ -97,6 +120,9 @@ template <class T>
 const Tensor<T>& Affine<T>::backward(const Tensor<T>& dout) {
   const std::size_t N = x_shape_.empty() ? 0 : x_shape_[0], D = W_.value.dim(0), M = W_.value.dim(1);
   expect_shape(dout.shape(), {N, M}, "Affine backward: dout");
+  if (inference_only_)
+    throw std::logic_error("Affine backward: the last forward read a kept evaluation set (forward_sparse_rows), "
+                           "which has no backward");
 
   if (used_sparse_) {  // dW = x^T dout over the non-zeros of x, rows of dW split between threads
     const int tasks = static_cast<int>(std::min<std::size_t>(num_threads(), std::max<std::size_t>(D / 64, 1)));

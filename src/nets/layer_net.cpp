@@ -101,6 +101,20 @@ const Tensor<T>& LayerNet<T>::predict_sparse(std::size_t N, const typename Affin
 }
 
 template <class T>
+const Tensor<T>& LayerNet<T>::predict_sparse_rows(const SparseRows<T>& xs, std::size_t first, std::size_t N) {
+  auto* affine = layers_.empty() ? nullptr : dynamic_cast<Affine<T>*>(layers_.front().get());
+  if (!affine) throw std::logic_error("LayerNet: sparse input needs an Affine first layer, " + this->name() + " has none");
+  const Tensor<T>* out = nullptr;
+  try {
+    out = &affine->forward_sparse_rows(xs, first, N);
+  } catch (const ShapeError& e) {
+    rethrow_named(0, e);
+  }
+  if (check_numerics_) expect_finite(*out, names_[0] + " forward output");
+  return forward_from(1, *out, false);
+}
+
+template <class T>
 T LayerNet<T>::loss_of(const Tensor<T>& y, const Tensor<T>& t) {
   if (!last_) throw std::logic_error("LayerNet: no last layer set");
   T l = last_->forward(y, t);

@@ -231,8 +231,7 @@ double Trainer<T>::evaluate_cached(const Dataset& d, EvalCache& cache) {
   std::size_t correct = 0;
   for (std::size_t b = 0; b < n; b += kChunk) {
     const std::size_t e = std::min(n, b + kChunk);
-    const Tensor<T>& y = sparse_net_->predict_sparse(
-        e - b, [&](SparseRows<T>& xs, std::size_t r0, std::size_t r1) { xs.copy_rows(cache.rows, b, r0, r1); });
+    const Tensor<T>& y = sparse_net_->predict_sparse_rows(cache.rows, b, e - b);
     const std::size_t classes = y.dim(-1);
     for (std::size_t i = 0; i < e - b; ++i) correct += argmax_row(y.data() + i * classes, classes) == d.labels[b + i];
   }

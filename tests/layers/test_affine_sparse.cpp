@@ -69,3 +69,24 @@ TEST(AffineSparse, RealValuesAgreeToRounding) {
   gemm_path.backward(dout);
   for (std::size_t i = 0; i < W.size(); ++i) EXPECT_NEAR(sparse_path.W().grad[i], gemm_path.W().grad[i], 1e-4) << i;
 }
+
+// An evaluation set compressed once and read in place: the rows asked for, the same numbers as
+// forward() on those rows; backward after it is refused rather than computed from stale data.
+TEST(AffineSparse, KeptSetRowsReadInPlace) {
+  const std::size_t N = 30, D = 40, M = 50;
+  auto W = int_matrix(D, M, 1.0, 11), b = int_matrix(1, M, 1.0, 12).reshape({M});
+  auto x = int_matrix(N, D, 0.2, 13);
+  SparseRows<float> kept;
+  kept.reset(N, D);
+  kept.compress_rows(x.data(), 0, N);
+  Affine<float> a(W, b), ref(W, b);
+  const Tensor<float> y = a.forward_sparse_rows(kept, 7, 9);  // rows 7..15
+  Tensor<float> rows({9, D});
+  std::copy(x.data() + 7 * D, x.data() + 16 * D, rows.data());
+  EXPECT_EQ(y, ref.forward(rows, false));
+  EXPECT_EQ(y.shape(), (Shape{9, M}));
+  EXPECT_THROW(a.backward(Tensor<float>({9, M})), std::logic_error);
+  EXPECT_THROW(a.forward_sparse_rows(kept, 25, 9), ShapeError);  // past the kept rows
+  a.forward(rows, true);                                          // a training forward re-enables backward
+  EXPECT_NO_THROW(a.backward(Tensor<float>({9, M})));
+}

@@ -30,6 +30,9 @@ class Affine : public Layer<T> {
   // The result and backward are exactly those of forward() on the same batch by the sparse path.
   using SparseFill = std::function<void(SparseRows<T>& xs, std::size_t r0, std::size_t r1)>;
   const Tensor<T>& forward_sparse(std::size_t N, const SparseFill& fill);
+  // Inference on rows [first, first + N) of an input compressed once (an evaluation set kept by
+  // the trainer), read in place. No backward may follow (it throws std::logic_error).
+  const Tensor<T>& forward_sparse_rows(const SparseRows<T>& xs, std::size_t first, std::size_t N);
 
   Param<T>& W() { return W_; }
   Param<T>& b() { return b_; }
@@ -53,7 +56,7 @@ class Affine : public Layer<T> {
   const Tensor<T>* x_ref_ = nullptr;  // the caller's input instead, after an inference forward
   SparseRows<T> xs_;  // the input's non-zeros, kept for dW (sparse path)
   Tensor<T> out_, dx_;
-  bool used_sparse_ = false, allow_sparse_ = true;
+  bool used_sparse_ = false, allow_sparse_ = true, inference_only_ = false;
 
   void sparse_product(std::size_t N, const SparseFill& fill);
 };

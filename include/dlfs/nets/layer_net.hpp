@@ -34,6 +34,8 @@ class LayerNet : public Net<T> {
   // first Affine takes its sparse path.
   bool sparse_input() const;
   const Tensor<T>& predict_sparse(std::size_t N, const typename Affine<T>::SparseFill& fill, bool train = false);
+  // Inference on rows [first, first + N) of a set compressed once (Affine::forward_sparse_rows).
+  const Tensor<T>& predict_sparse_rows(const SparseRows<T>& xs, std::size_t first, std::size_t N);
   T gradient_sparse(std::size_t N, const typename Affine<T>::SparseFill& fill, const Tensor<T>& t);
   std::vector<Buffer<T>> buffers() override { return buffers_; }
 
