@@ -80,9 +80,10 @@ Tensor<std::uint8_t> mnistify(const std::uint8_t* grey, std::size_t w, std::size
   // from the border, which is background in any sensibly framed picture.
   double border = 0;
   std::size_t nb = 0;
-  for (std::size_t y = 0; y < h; ++y)
-    for (std::size_t x = 0; x < w; ++x)
-      if (y == 0 || y == h - 1 || x == 0 || x == w - 1) border += grey[y * w + x], ++nb;
+  for (std::size_t y = 0; y < h; ++y) {
+    const std::size_t step = (y == 0 || y == h - 1) ? 1 : std::max<std::size_t>(w - 1, 1);  // whole row, or its ends
+    for (std::size_t x = 0; x < w; x += step) border += grey[y * w + x], ++nb;
+  }
   border /= double(nb);
   const bool invert = border > 127.5;
   std::vector<double> v(w * h);
@@ -135,13 +136,17 @@ Tensor<std::uint8_t> mnistify(const std::uint8_t* grey, std::size_t w, std::size
 
 namespace {
 
-// Input checks for stb_image 2.27 (Debian's), whose decoders misbehave on some corrupt files that
+// Input checks for stb_image 2.27, whose decoders misbehave on some corrupt files that
 // fuzz/fuzz_image found (reproducers in tests/regressions/image/). Each check refuses only files
 // that are corrupt or that no encoder writes, before any stb call (stbi_info parses them too).
 //  - JPEG: a DHT segment declaring more than 256 codes makes stb write past its Huffman arrays.
-//    Walk the segments the way stb does and refuse such a table.
+//    Walk the segments the way stb does and refuse such a table. And stb decodes missing coded
+//    data as zeros, so a tiny file could declare 8192x8192 pixels: every 8x8 block of a real
+//    JPEG costs at least one bit (its DC code), so refuse files smaller than that.
 //  - PNG: an empty IDAT chunk before any image data makes stb memcpy into a null buffer, and a
 //    chunk length beyond the end of the file makes it allocate that much (up to 4 GB) first.
+//  - BMP: stb reads pixels past the end of the file as zeros, so a 2 KB file declaring
+//    7168x7168 pixels cost 50 MB and seconds of work: the file must hold the rows it declares.
 void check_jpeg(const std::string& path, const std::string& b) {
   auto at = [&](std::size_t i) -> std::size_t { return i < b.size() ? static_cast<unsigned char>(b[i]) : 0; };
   // stb reads a marker as 0xFF, any number of 0xFF fill bytes, then the code: FF FF D8 is an SOI too.
@@ -162,6 +167,14 @@ void check_jpeg(const std::string& path, const std::string& b) {
     }
     if (m == 0xD9) return;  // EOI
     const std::size_t len = at(i + 2) << 8 | at(i + 3);
+    if (m == 0xC0 || m == 0xC1 || m == 0xC2) {  // SOF (the Huffman kinds stb decodes): P, height, width
+      const std::size_t h = at(i + 5) << 8 | at(i + 6), w = at(i + 7) << 8 | at(i + 8);
+      const std::size_t blocks = ((w + 7) / 8) * ((h + 7) / 8), need = (blocks + 7) / 8;
+      if (b.size() < need)
+        fail(path, "truncated JPEG: a " + std::to_string(w) + "x" + std::to_string(h) + " image needs at least " +
+                       std::to_string(need) + " bytes of coded data (a bit per 8x8 block), the file holds " +
+                       std::to_string(b.size()));
+    }
     if (m == 0xC4) {  // DHT: tables of 1 + 16 + codes bytes while the segment has bytes left
       for (std::size_t p = i + 4, end = i + 2 + len; p < end && p < b.size();) {
         std::size_t codes = 0;
@@ -203,11 +216,41 @@ void check_png(const std::string& path, const std::string& b) {
   }
 }
 
+void check_bmp(const std::string& path, const std::string& b) {
+  if (b.size() < 2 || b[0] != 'B' || b[1] != 'M') return;
+  auto le = [&](std::size_t i, int n) {  // bytes past the end read as 0: stb refuses such a header
+    std::uint64_t v = 0;
+    for (int k = n - 1; k >= 0; --k) v = v << 8 | (i + k < b.size() ? static_cast<unsigned char>(b[i + k]) : 0u);
+    return v;
+  };
+  const std::uint64_t offset = le(10, 4), hsz = le(14, 4);
+  std::uint64_t w, h, bpp;
+  if (hsz == 12) {  // OS/2 core header: 16-bit sizes
+    w = le(18, 2), h = le(20, 2), bpp = le(24, 2);
+  } else if (hsz == 40 || hsz == 56 || hsz == 108 || hsz == 124) {
+    w = le(18, 4), bpp = le(28, 2);
+    const auto sh = static_cast<std::int32_t>(le(22, 4));  // negative: rows stored top-down
+    h = sh < 0 ? 0 - static_cast<std::uint64_t>(static_cast<std::int64_t>(sh)) : static_cast<std::uint64_t>(sh);
+    if (le(30, 4) != 0 && le(30, 4) != 3) return;  // compressed: stb refuses those itself
+  } else {
+    return;  // stb refuses unknown headers
+  }
+  if (w == 0 || h == 0 || w > std::uint64_t(kMaxImageSide) || h > std::uint64_t(kMaxImageSide) || bpp == 0 || bpp > 32)
+    return;  // stb refuses these with its own message
+  // Rows are padded to 4 bytes; the last row's padding may be missing.
+  const std::uint64_t row = (w * bpp + 7) / 8, stride = (w * bpp + 31) / 32 * 4;
+  const std::uint64_t need = std::max(offset, 14 + hsz) + stride * (h - 1) + row;
+  if (b.size() < need)
+    fail(path, "truncated BMP: " + std::to_string(w) + "x" + std::to_string(h) + " pixels at " + std::to_string(bpp) +
+                   " bits need " + std::to_string(need) + " bytes, the file holds " + std::to_string(b.size()));
+}
+
 void check_for_stb(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   const std::string b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   check_jpeg(path, b);
   check_png(path, b);
+  check_bmp(path, b);
 }
 
 }  // namespace

@@ -68,3 +68,46 @@ TEST(FuzzRegressions, SeedCorporaAreValidFiles) {
   for (const char* img : {"digit.png", "digit.jpg", "digit.bmp", "rgba.png"})
     EXPECT_EQ(load_digit_image((corpus / "image" / img).string()).shape(), (Shape{28, 28})) << img;
 }
+
+namespace {
+
+// Loads bytes through a scratch file; returns the exception message ("" when it loaded).
+std::string load_error(const std::string& bytes) {
+  const std::string path = (fs::temp_directory_path() / ("dlfs-regress-" + std::to_string(::getpid()))).string();
+  { std::ofstream(path, std::ios::binary) << bytes; }
+  std::string msg;
+  try {
+    load_digit_image(path);
+  } catch (const std::runtime_error& e) {
+    msg = e.what();
+  }
+  fs::remove(path);
+  return msg;
+}
+
+}  // namespace
+
+// stb reads missing BMP rows as zeros: fuzz_image found a 1,839-byte BMP declaring 7168x7168 pixels.
+TEST(FuzzRegressions, TruncatedBmpIsRefusedBeforeDecoding) {
+  const std::string bmp = slurp((fs::path(DLFS_SOURCE_DIR) / "fuzz/corpus/image/digit.bmp").string());
+  ASSERT_EQ(load_error(bmp), "");
+  // The seed is 28x28 at 8 bits (stride 28): without its last row the file is 28 bytes short.
+  const std::string msg = load_error(bmp.substr(0, bmp.size() - 28));
+  EXPECT_NE(msg.find("truncated BMP: 28x28 pixels at 8 bits need " + std::to_string(bmp.size()) +
+                     " bytes, the file holds " + std::to_string(bmp.size() - 28)),
+            std::string::npos)
+      << msg;
+}
+
+// stb decodes missing JPEG data as zeros: a small file must not declare millions of pixels.
+TEST(FuzzRegressions, JpegTooSmallForItsSizeIsRefused) {
+  std::string jpg = slurp((fs::path(DLFS_SOURCE_DIR) / "fuzz/corpus/image/digit.jpg").string());
+  ASSERT_EQ(load_error(jpg), "");
+  const std::size_t sof = jpg.find("\xFF\xC0", 2);
+  ASSERT_NE(sof, std::string::npos);
+  jpg[sof + 5] = '\x20', jpg[sof + 6] = '\x00', jpg[sof + 7] = '\x20', jpg[sof + 8] = '\x00';  // 8192x8192
+  // 1024 x 1024 blocks of 8x8 need 131,072 bytes at one bit each.
+  const std::string msg = load_error(jpg);
+  EXPECT_NE(msg.find("truncated JPEG: a 8192x8192 image needs at least 131072 bytes of coded data"), std::string::npos)
+      << msg;
+}
