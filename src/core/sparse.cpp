@@ -33,6 +33,9 @@ Isa detect_isa() {
 }
 
 const Isa g_best_isa = detect_isa();
+#ifdef DLFS_X86
+const bool g_avx512vl = g_best_isa == Isa::Avx512 && __builtin_cpu_supports("avx512vl");
+#endif
 Isa g_isa = g_best_isa;
 
 // ---- plain loops: the reference the vector versions must match term for term ----
@@ -175,51 +178,61 @@ __attribute__((target("avx512f"))) void grad_block_avx512(const std::uint32_t* r
 }
 
 // Two independent sums at once: out_a = b + sum_i val_a[i] W[idx_a[i], :] and the same for b.
-// One stream has only NV chains of dependent FMAs (latency 4, two FMA units: a quarter of the
+// One stream has only NF chains of dependent FMAs (latency 4, two FMA units: a quarter of the
 // machine); interleaving two rows (or two columns of dW) doubles that, and each sum still adds
 // its terms in its own order, so the results are those of the one-stream kernel bit for bit.
-template <int NV>
-__attribute__((target("avx512f"))) void pair_block_avx512(const std::uint32_t* idx_a, const float* val_a, std::size_t n_a,
-                                                          const std::uint32_t* idx_b, const float* val_b, std::size_t n_b,
-                                                          const float* W, std::size_t ldw, const float* b,
-                                                          float* out_a, float* out_b, __mmask16 tail) {
-  __m512 a[NV], c[NV];
-  #pragma GCC unroll 8
-  for (int v = 0; v < NV; ++v) {
-    const __mmask16 m = v == NV - 1 ? tail : __mmask16(0xFFFF);
-    a[v] = c[v] = b ? _mm512_maskz_loadu_ps(m, b + 16 * v) : _mm512_setzero_ps();
-  }
+// NF 16-float vectors, the last one masked to `tail` unless H; with H, one more 8-float vector
+// masked to `tail` (a hidden layer of 50 is 3 x 16 + 2: a 256-bit FMA for the last 2 columns
+// costs half of a 512-bit one on CPUs that split 512-bit operations, such as AMD Zen 4).
+template <int NF, bool H>
+__attribute__((target("avx512f,avx512vl,fma"))) void pair_block_avx512(
+    const std::uint32_t* idx_a, const float* val_a, std::size_t n_a, const std::uint32_t* idx_b, const float* val_b,
+    std::size_t n_b, const float* W, std::size_t ldw, const float* b, float* out_a, float* out_b, __mmask16 tail) {
+  constexpr int NA = NF > 0 ? NF : 1;
+  __m512 a[NA], c[NA];
+  __m256 ha = _mm256_setzero_ps(), hc = _mm256_setzero_ps();
+  const __mmask8 t8 = __mmask8(tail & 0xFF);
+  auto mask = [&](int v) { return !H && v == NF - 1 ? tail : __mmask16(0xFFFF); };
+#pragma GCC unroll 8
+  for (int v = 0; v < NF; ++v) a[v] = c[v] = b ? _mm512_maskz_loadu_ps(mask(v), b + 16 * v) : _mm512_setzero_ps();
+  if (H && b) ha = hc = _mm256_maskz_loadu_ps(t8, b + 16 * NF);
   const std::size_t n = std::min(n_a, n_b);
   for (std::size_t i = 0; i < n; ++i) {
     const float* wa = W + std::size_t(idx_a[i]) * ldw;
     const float* wc = W + std::size_t(idx_b[i]) * ldw;
     const __m512 xa = _mm512_set1_ps(val_a[i]), xc = _mm512_set1_ps(val_b[i]);
-    #pragma GCC unroll 8
-    for (int v = 0; v < NV; ++v) {
-      const __mmask16 m = v == NV - 1 ? tail : __mmask16(0xFFFF);
-      a[v] = _mm512_fmadd_ps(xa, _mm512_maskz_loadu_ps(m, wa + 16 * v), a[v]);
-      c[v] = _mm512_fmadd_ps(xc, _mm512_maskz_loadu_ps(m, wc + 16 * v), c[v]);
+#pragma GCC unroll 8
+    for (int v = 0; v < NF; ++v) {
+      a[v] = _mm512_fmadd_ps(xa, _mm512_maskz_loadu_ps(mask(v), wa + 16 * v), a[v]);
+      c[v] = _mm512_fmadd_ps(xc, _mm512_maskz_loadu_ps(mask(v), wc + 16 * v), c[v]);
+    }
+    if (H) {
+      ha = _mm256_fmadd_ps(_mm512_castps512_ps256(xa), _mm256_maskz_loadu_ps(t8, wa + 16 * NF), ha);
+      hc = _mm256_fmadd_ps(_mm512_castps512_ps256(xc), _mm256_maskz_loadu_ps(t8, wc + 16 * NF), hc);
     }
   }
   for (std::size_t i = n; i < n_a; ++i) {
     const float* wa = W + std::size_t(idx_a[i]) * ldw;
     const __m512 xa = _mm512_set1_ps(val_a[i]);
-    #pragma GCC unroll 8
-    for (int v = 0; v < NV; ++v)
-      a[v] = _mm512_fmadd_ps(xa, _mm512_maskz_loadu_ps(v == NV - 1 ? tail : __mmask16(0xFFFF), wa + 16 * v), a[v]);
+#pragma GCC unroll 8
+    for (int v = 0; v < NF; ++v) a[v] = _mm512_fmadd_ps(xa, _mm512_maskz_loadu_ps(mask(v), wa + 16 * v), a[v]);
+    if (H) ha = _mm256_fmadd_ps(_mm512_castps512_ps256(xa), _mm256_maskz_loadu_ps(t8, wa + 16 * NF), ha);
   }
   for (std::size_t i = n; i < n_b; ++i) {
     const float* wc = W + std::size_t(idx_b[i]) * ldw;
     const __m512 xc = _mm512_set1_ps(val_b[i]);
-    #pragma GCC unroll 8
-    for (int v = 0; v < NV; ++v)
-      c[v] = _mm512_fmadd_ps(xc, _mm512_maskz_loadu_ps(v == NV - 1 ? tail : __mmask16(0xFFFF), wc + 16 * v), c[v]);
+#pragma GCC unroll 8
+    for (int v = 0; v < NF; ++v) c[v] = _mm512_fmadd_ps(xc, _mm512_maskz_loadu_ps(mask(v), wc + 16 * v), c[v]);
+    if (H) hc = _mm256_fmadd_ps(_mm512_castps512_ps256(xc), _mm256_maskz_loadu_ps(t8, wc + 16 * NF), hc);
   }
-  #pragma GCC unroll 8
-  for (int v = 0; v < NV; ++v) {
-    const __mmask16 m = v == NV - 1 ? tail : __mmask16(0xFFFF);
-    _mm512_mask_storeu_ps(out_a + 16 * v, m, a[v]);
-    _mm512_mask_storeu_ps(out_b + 16 * v, m, c[v]);
+#pragma GCC unroll 8
+  for (int v = 0; v < NF; ++v) {
+    _mm512_mask_storeu_ps(out_a + 16 * v, mask(v), a[v]);
+    _mm512_mask_storeu_ps(out_b + 16 * v, mask(v), c[v]);
+  }
+  if (H) {
+    _mm256_mask_storeu_ps(out_a + 16 * NF, t8, ha);
+    _mm256_mask_storeu_ps(out_b + 16 * NF, t8, hc);
   }
 }
 
@@ -359,12 +372,24 @@ void pair_rows(const std::uint32_t* idx_a, const T* val_a, std::size_t n_a, cons
         const std::size_t last = w - std::size_t(nv - 1) * 16;
         const __mmask16 tail = last == 16 ? __mmask16(0xFFFF) : __mmask16((1u << last) - 1);
         const float* bb = b ? b + c0 : nullptr;
-        switch (nv) {
-          case 1: pair_block_avx512<1>(idx_a, val_a, n_a, idx_b, val_b, n_b, W + c0, M, bb, out_a + c0, out_b + c0, tail); break;
-          case 2: pair_block_avx512<2>(idx_a, val_a, n_a, idx_b, val_b, n_b, W + c0, M, bb, out_a + c0, out_b + c0, tail); break;
-          case 3: pair_block_avx512<3>(idx_a, val_a, n_a, idx_b, val_b, n_b, W + c0, M, bb, out_a + c0, out_b + c0, tail); break;
-          default: pair_block_avx512<4>(idx_a, val_a, n_a, idx_b, val_b, n_b, W + c0, M, bb, out_a + c0, out_b + c0, tail); break;
+#define DLFS_PAIR(NF, H) \
+  pair_block_avx512<NF, H>(idx_a, val_a, n_a, idx_b, val_b, n_b, W + c0, M, bb, out_a + c0, out_b + c0, tail)
+        if (last <= 8 && g_avx512vl) {  // the last partial vector as 8 lanes
+          switch (nv) {
+            case 1: DLFS_PAIR(0, true); break;
+            case 2: DLFS_PAIR(1, true); break;
+            case 3: DLFS_PAIR(2, true); break;
+            default: DLFS_PAIR(3, true); break;
+          }
+        } else {
+          switch (nv) {
+            case 1: DLFS_PAIR(1, false); break;
+            case 2: DLFS_PAIR(2, false); break;
+            case 3: DLFS_PAIR(3, false); break;
+            default: DLFS_PAIR(4, false); break;
+          }
         }
+#undef DLFS_PAIR
       }
       return;
     }
