@@ -1,6 +1,11 @@
 // Batches: uint8 rows -> float/double, / 255 as the book's load_mnist(normalize=True).
 #include "dlfs/data/dataset.hpp"
 
+#include <algorithm>
+
+#include "dlfs/linalg.hpp"
+#include "dlfs/parallel.hpp"
+
 #include <cstring>
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -89,9 +94,16 @@ void copy_rows(const Dataset& d, const std::size_t* idx, std::size_t begin, std:
     if (r >= d.size())
       throw std::out_of_range("gather_batch: expected row indices < " + std::to_string(d.size()) + ", found " +
                               std::to_string(r));
-    convert_row(src + r * px, dst + i * px, px, scale);
     t[i] = T(d.labels[r]);
   }
+  // Evaluation chunks (1,000 rows) are converted by all threads: the product after them is split
+  // between threads too, and a serial conversion would leave the other core idle.
+  const int tasks = static_cast<int>(std::min<std::size_t>(std::size_t(num_threads()), std::max<std::size_t>(n / 256, 1)));
+  parallel_tasks(tasks, [&](int task) {
+    std::size_t i0, i1;
+    split_range(n, tasks, task, i0, i1);
+    for (std::size_t i = i0; i < i1; ++i) convert_row(src + (idx ? idx[i] : begin + i) * px, dst + i * px, px, scale);
+  });
 }
 
 }  // namespace
