@@ -41,8 +41,8 @@ TEST(ConvTrain, SimpleConvNetReachesNinetySevenPercent) {
   EXPECT_GE(train_conv("simple-conv", tmp("simple_conv")), 0.97);
 }
 
-// Measured: 0.9840 at the commit that added this test (10 minutes on two busy cores, about 3 on
-// idle ones); seeds 1 and 2 gave 0.9840 and 0.9900 and other commits 0.9825-0.9860. The 0.9765
+// Measured: 0.9840 at the commit that added this test (10 minutes with two threads on two cores
+// shared with other jobs; by per-layer timings about 4 minutes of one idle core); seeds 1 and 2 gave 0.9840 and 0.9900 and other commits 0.9825-0.9860. The 0.9765
 // once measured before came from a different float rounding of the same steps, not a wrong
 // gradient (DeepConvNet.SparseAffinePathGivesTheDenseGradients).
 TEST(ConvTrain, DeepConvNetReachesNinetyEightPercent) {
