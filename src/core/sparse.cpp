@@ -74,17 +74,6 @@ void affine_row_plain(const std::uint32_t* idx, const T* val, std::size_t n, con
   }
 }
 
-// dW[k, :] = sum_i val[i] * dout[row[i], :] over the entries of one column k of x.
-template <class T>
-void grad_col_plain(const std::uint32_t* row, const T* val, std::size_t n, const T* dout, std::size_t M, T* dWk) {
-  for (std::size_t m = 0; m < M; ++m) dWk[m] = T(0);
-  for (std::size_t i = 0; i < n; ++i) {
-    const T* d = dout + std::size_t(row[i]) * M;
-    const T v = val[i];
-    for (std::size_t m = 0; m < M; ++m) dWk[m] += v * d[m];
-  }
-}
-
 #ifdef DLFS_X86
 
 // ---- AVX-512: 16 floats a vector; up to 8 vectors (128 columns) of out or dout in registers ----
@@ -155,26 +144,6 @@ __attribute__((target("avx512f"))) void affine_block_avx512(const std::uint32_t*
   }
   #pragma GCC unroll 8
   for (int v = 0; v < NV; ++v) _mm512_mask_storeu_ps(out + 16 * v, v == NV - 1 ? tail : __mmask16(0xFFFF), acc[v]);
-}
-
-template <int NV>
-__attribute__((target("avx512f"))) void grad_block_avx512(const std::uint32_t* row, const float* val, std::size_t n,
-                                                          const float* dout, std::size_t ldd, float* dWk,
-                                                          __mmask16 tail) {
-  __m512 acc[NV];
-  #pragma GCC unroll 8
-  for (int v = 0; v < NV; ++v) acc[v] = _mm512_setzero_ps();
-  for (std::size_t i = 0; i < n; ++i) {
-    const float* d = dout + std::size_t(row[i]) * ldd;
-    const __m512 x = _mm512_set1_ps(val[i]);
-    #pragma GCC unroll 8
-    for (int v = 0; v < NV; ++v) {
-      const __mmask16 m = v == NV - 1 ? tail : __mmask16(0xFFFF);
-      acc[v] = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(m, d + 16 * v), acc[v]);
-    }
-  }
-  #pragma GCC unroll 8
-  for (int v = 0; v < NV; ++v) _mm512_mask_storeu_ps(dWk + 16 * v, v == NV - 1 ? tail : __mmask16(0xFFFF), acc[v]);
 }
 
 // Two independent sums at once: out_a = b + sum_i val_a[i] W[idx_a[i], :] and the same for b.
@@ -290,28 +259,6 @@ __attribute__((target("avx2,fma"))) void affine_block_avx2(const std::uint32_t* 
   _mm256_maskstore_ps(out + 8 * (NV - 1), tm, acc[NV - 1]);
 }
 
-template <int NV>
-__attribute__((target("avx2,fma"))) void grad_block_avx2(const std::uint32_t* row, const float* val, std::size_t n,
-                                                         const float* dout, std::size_t ldd, float* dWk,
-                                                         unsigned tail) {
-  const __m256i tm = avx2_mask(tail);
-  __m256 acc[NV];
-  #pragma GCC unroll 8
-  for (int v = 0; v < NV; ++v) acc[v] = _mm256_setzero_ps();
-  for (std::size_t i = 0; i < n; ++i) {
-    const float* d = dout + std::size_t(row[i]) * ldd;
-    const __m256 x = _mm256_set1_ps(val[i]);
-    #pragma GCC unroll 8
-    for (int v = 0; v < NV; ++v) {
-      const __m256 dv = v == NV - 1 ? _mm256_maskload_ps(d + 8 * v, tm) : _mm256_loadu_ps(d + 8 * v);
-      acc[v] = _mm256_fmadd_ps(x, dv, acc[v]);
-    }
-  }
-  #pragma GCC unroll 8
-  for (int v = 0; v < NV - 1; ++v) _mm256_storeu_ps(dWk + 8 * v, acc[v]);
-  _mm256_maskstore_ps(dWk + 8 * (NV - 1), tm, acc[NV - 1]);
-}
-
 #endif  // DLFS_X86
 
 // ---- dispatch ----
@@ -397,27 +344,6 @@ void pair_rows(const std::uint32_t* idx_a, const T* val_a, std::size_t n_a, cons
 #endif
   affine_row(idx_a, val_a, n_a, W, b, M, out_a);
   affine_row(idx_b, val_b, n_b, W, b, M, out_b);
-}
-
-template <class T>
-void grad_col(const std::uint32_t* row, const T* val, std::size_t n, const T* dout, std::size_t M, T* dWk) {
-#ifdef DLFS_X86
-  if constexpr (std::is_same_v<T, float>) {
-    if (g_isa == Isa::Avx512) {
-      for_blocks<16, __mmask16>(M, [&]<int NV>(std::size_t c0, __mmask16 tail) {
-        grad_block_avx512<NV>(row, val, n, dout + c0, M, dWk + c0, tail);
-      });
-      return;
-    }
-    if (g_isa == Isa::Avx2) {
-      for_blocks<8, unsigned>(M, [&]<int NV>(std::size_t c0, unsigned tail) {
-        grad_block_avx2<NV>(row, val, n, dout + c0, M, dWk + c0, tail & 0xFFu);
-      });
-      return;
-    }
-  }
-#endif
-  grad_col_plain(row, val, n, dout, M, dWk);
 }
 
 }  // namespace
@@ -549,7 +475,7 @@ void sparse_weight_grad(const SparseRows<T>& x, std::size_t k0, std::size_t k1, 
   for (; k + 1 < k1; k += 2)
     pair_rows<T>(col_row + k * R, col_val + k * R, col_count[k], col_row + (k + 1) * R, col_val + (k + 1) * R,
                  col_count[k + 1], dout, nullptr, M, dW + k * M, dW + (k + 1) * M);
-  if (k < k1) grad_col(col_row + k * R, col_val + k * R, col_count[k], dout, M, dW + k * M);
+  if (k < k1) affine_row<T>(col_row + k * R, col_val + k * R, col_count[k], dout, nullptr, M, dW + k * M);
 }
 
 std::string sparse_kernels() {
