@@ -35,4 +35,18 @@ const Tensor<T>& predict_in_blocks(const Tensor<T>& x, std::size_t block, Tensor
   return scores;
 }
 
+// The conv nets' predict: a large inference batch in blocks, anything else (training, small
+// batches) in one piece through layer_predict(x, train), the net's LayerNet::predict.
+template <class T, class F>
+const Tensor<T>& predict_blockwise(const Tensor<T>& x, bool train, Tensor<T>& xb, Tensor<T>& scores,
+                                   F&& layer_predict) {
+  if (train || x.ndim() < 1 || x.dim(0) <= kPredictBlock) return layer_predict(x, train);
+  try {
+    return predict_in_blocks(x, kPredictBlock, xb, scores,
+                             [&](const Tensor<T>& b) -> const Tensor<T>& { return layer_predict(b, false); });
+  } catch (const ShapeError&) {
+    return layer_predict(x, false);  // throws again, naming x's shape rather than a block's
+  }
+}
+
 }  // namespace dlfs::detail

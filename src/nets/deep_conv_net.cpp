@@ -104,13 +104,9 @@ nlohmann::json DeepConvNet<T>::config() const {
 
 template <class T>
 const Tensor<T>& DeepConvNet<T>::predict(const Tensor<T>& x, bool train) {
-  if (train || x.ndim() < 1 || x.dim(0) <= detail::kPredictBlock) return LayerNet<T>::predict(x, train);
-  try {
-    return detail::predict_in_blocks(x, detail::kPredictBlock, block_x_, block_scores_,
-                                     [&](const Tensor<T>& xb) -> const Tensor<T>& { return LayerNet<T>::predict(xb, false); });
-  } catch (const ShapeError&) {
-    return LayerNet<T>::predict(x, false);  // throws again, naming x's shape rather than a block's
-  }
+  return detail::predict_blockwise(x, train, block_x_, block_scores_, [this](const Tensor<T>& in, bool tr) -> const Tensor<T>& {
+    return LayerNet<T>::predict(in, tr);
+  });
 }
 
 template class DeepConvNet<float>;
