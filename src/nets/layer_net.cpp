@@ -81,8 +81,7 @@ bool LayerNet<T>::sparse_input() const {
 }
 
 template <class T>
-const Tensor<T>& LayerNet<T>::forward_first_sparse(std::size_t N, const typename Affine<T>::SparseFill& fill,
-                                                   bool train) {
+const Tensor<T>& LayerNet<T>::predict_sparse(std::size_t N, const typename Affine<T>::SparseFill& fill, bool train) {
   auto* affine = layers_.empty() ? nullptr : dynamic_cast<Affine<T>*>(layers_.front().get());
   if (!affine) throw std::logic_error("LayerNet: sparse input needs an Affine first layer, " + this->name() + " has none");
   const Tensor<T>* out = nullptr;
@@ -95,10 +94,6 @@ const Tensor<T>& LayerNet<T>::forward_first_sparse(std::size_t N, const typename
   return forward_from(1, *out, train);
 }
 
-template <class T>
-const Tensor<T>& LayerNet<T>::predict_sparse(std::size_t N, const typename Affine<T>::SparseFill& fill, bool train) {
-  return forward_first_sparse(N, fill, train);
-}
 
 template <class T>
 const Tensor<T>& LayerNet<T>::predict_sparse_rows(const SparseRows<T>& xs, std::size_t first, std::size_t N) {
@@ -162,7 +157,7 @@ T LayerNet<T>::gradient(const Tensor<T>& x, const Tensor<T>& t) {
 template <class T>
 T LayerNet<T>::gradient_sparse(std::size_t N, const typename Affine<T>::SparseFill& fill, const Tensor<T>& t) {
   if (!last_) throw std::logic_error("LayerNet: no last layer set");
-  const T l = loss_of(forward_first_sparse(N, fill, true), t);
+  const T l = loss_of(predict_sparse(N, fill, true), t);
   backward_all();
   return l;
 }

@@ -61,7 +61,6 @@ class LayerNet : public Net<T> {
  private:
   // Layers [first, end) on `in` (the output of layer first - 1, or the net's input).
   const Tensor<T>& forward_from(std::size_t first, const Tensor<T>& in, bool train);
-  const Tensor<T>& forward_first_sparse(std::size_t N, const typename Affine<T>::SparseFill& fill, bool train);
   T loss_of(const Tensor<T>& y, const Tensor<T>& t);
   void backward_all();
   [[noreturn]] void rethrow_named(std::size_t i, const ShapeError& e) const;
