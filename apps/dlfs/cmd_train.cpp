@@ -202,8 +202,10 @@ int run(TrainFlags& f) {
 
   std::printf("final: train acc %.4f  test acc %.4f  (%zu iterations, %zu epochs, %.2f s)\n", h.final_train_acc(),
               h.final_test_acc(), trainer.current_iter(), h.train_acc.size(), h.seconds);
-  std::printf("wrote %s/history.csv, %s/accuracy.png, %s/loss.png, %s/misclassified.png%s%s\n", f.out.c_str(),
-              f.out.c_str(), f.out.c_str(), f.out.c_str(), f.save.empty() ? "" : ", ", f.save.c_str());
+  const bool conv = net->params().front()->value.ndim() == 4;  // conv nets also get filters.png
+  std::printf("wrote %s/history.csv, %s/accuracy.png, %s/loss.png, %s/misclassified.png%s%s%s%s\n", f.out.c_str(),
+              f.out.c_str(), f.out.c_str(), f.out.c_str(), conv ? ", " : "", conv ? (f.out + "/filters.png").c_str() : "",
+              f.save.empty() ? "" : ", ", f.save.c_str());
   if (f.json) {
     nlohmann::json j = {{"final_train_acc", h.final_train_acc()},
                         {"final_test_acc", h.final_test_acc()},

@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "dlfs/io/atomic_file.hpp"
 #include "dlfs/io/plot.hpp"
@@ -74,6 +76,28 @@ std::size_t write_misclassified_grid(const std::string& png_path, Net<T>& net, c
   return imgs.size();
 }
 
+// The first convolution's filters after training (the book's visualize_filter.py), for conv nets:
+// W1 of shape (FN, 1, FH, FW). Returns whether it wrote the picture.
+template <class T>
+bool write_filter_grid(const std::string& png_path, Net<T>& net) {
+  const auto params = net.params();
+  if (params.empty() || params.front()->name != "W1") return false;
+  const Tensor<T>& W = params.front()->value;
+  if (W.ndim() != 4 || W.dim(1) != 1 || W.dim(0) == 0) return false;
+  const std::size_t fn = W.dim(0), per = W.size() / fn;
+  std::vector<float> values(W.begin(), W.end());
+  std::vector<const float*> imgs;
+  std::vector<std::string> captions;
+  for (std::size_t f = 0; f < fn; ++f) {
+    imgs.push_back(values.data() + f * per);
+    captions.push_back(std::to_string(f + 1));
+  }
+  ImageGridStyle style;
+  style.title = "conv1 filters after training";
+  save_float_image_grid(png_path, imgs, int(W.dim(2)), int(W.dim(3)), captions, 6, style);
+  return true;
+}
+
 template <class T>
 void write_training_report(const std::string& out_dir, Net<T>& net, const DataSplit& data, const History& h,
                            const std::string& title, bool quiet) {
@@ -84,6 +108,7 @@ void write_training_report(const std::string& out_dir, Net<T>& net, const DataSp
   }
   plot_history(out_dir, h, title);
   write_misclassified_grid(out_dir + "/misclassified.png", net, data.test);
+  write_filter_grid(out_dir + "/filters.png", net);
 }
 
 template std::size_t write_misclassified_grid<float>(const std::string&, Net<float>&, const Dataset&, std::size_t);

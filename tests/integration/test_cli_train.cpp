@@ -63,6 +63,7 @@ TEST(CliTrain, DefaultsReachTheBookAccuracyAndWriteTheirFiles) {
   EXPECT_EQ(epoch_rows, 125);
   for (const char* png : {"accuracy.png", "loss.png", "misclassified.png"})
     EXPECT_TRUE(is_png(dir + "/out/" + png)) << png;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/out/filters.png"));  // only conv nets have filters
 
   auto p = run_dlfs("predict " + data_flag() + " --model '" + dir + "/model.npz' --index 0 --json", dir);
   ASSERT_EQ(p.status, 0) << p.err;

@@ -22,7 +22,7 @@ double train_conv(const std::string& net, const std::string& dir) {
                         "/model.npz'",
                     dir);
   EXPECT_EQ(r.status, 0) << r.err;
-  for (const char* f : {"out/accuracy.png", "out/loss.png", "out/misclassified.png", "out/history.csv", "model.npz"})
+  for (const char* f : {"out/accuracy.png", "out/loss.png", "out/misclassified.png", "out/filters.png", "out/history.csv", "model.npz"})
     EXPECT_TRUE(fs::exists(dir + "/" + f)) << f;
   auto p = run_dlfs("predict --model '" + dir + "/model.npz' --index 0 --json --data-root '" + DLFS_TEST_DATA_DIR + "'",
                     dir);
