@@ -234,6 +234,79 @@ __attribute__((target("avx2"))) inline __m256i avx2_mask(unsigned bits) {
   return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(int(bits)), lane), lane);
 }
 
+// Left-packing without AVX-512's compress: for each 8-bit mask of non-zero lanes, the lanes to
+// keep, in order (the rest 0). Permuting a vector by this row packs its kept lanes to the front;
+// the row itself, plus the group's first column, is the packed column indices.
+struct PackTable {
+  alignas(32) std::uint32_t lane[256][8];
+};
+const PackTable g_pack = [] {
+  PackTable t{};
+  for (unsigned m = 0; m < 256; ++m)
+    for (unsigned b = 0, n = 0; b < 8; ++b)
+      if (m >> b & 1u) t.lane[m][n++] = b;
+  return t;
+}();
+
+// Keeps the lanes of v (columns j..j+7) set in m, packed: whole 8-lane stores, as the AVX-512
+// version (the next group's store overwrites the unused tail).
+__attribute__((target("avx2"))) inline std::size_t pack8_avx2(__m256 v, unsigned m, std::size_t j, std::uint32_t* idx,
+                                                              float* val) {
+  const __m256i perm = _mm256_load_si256(reinterpret_cast<const __m256i*>(g_pack.lane[m]));
+  _mm256_storeu_ps(val, _mm256_permutevar8x32_ps(v, perm));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(idx), _mm256_add_epi32(perm, _mm256_set1_epi32(int(j))));
+  return static_cast<std::size_t>(__builtin_popcount(m));
+}
+
+__attribute__((target("avx2,popcnt"))) std::size_t compress_avx2(const float* x, std::size_t cols, std::uint32_t* idx,
+                                                                 float* val) {
+  std::size_t n = 0, j = 0;
+  for (; j + 8 <= cols; j += 8) {
+    const __m256 v = _mm256_loadu_ps(x + j);
+    // NEQ_UQ: NaN compares "not equal", so it is kept.
+    const unsigned m = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NEQ_UQ)));
+    if (m) n += pack8_avx2(v, m, j, idx + n, val + n);
+  }
+  for (; j < cols; ++j) {
+    idx[n] = static_cast<std::uint32_t>(j);
+    val[n] = x[j];
+    n += x[j] != 0.0f;
+  }
+  return n;
+}
+
+// 32 pixels tested at once (MNIST rows start and end with blank lines), then each group of 8 with
+// a non-zero widened, converted and scaled (the scalar float(byte) * scale, rounded once) and
+// packed. The tail shorter than 8 bytes goes through the plain loop, so no load reads past the row.
+__attribute__((target("avx2,popcnt"))) std::size_t compress_bytes_avx2(const std::uint8_t* x, std::size_t cols,
+                                                                       float scale, std::uint32_t* idx, float* val) {
+  const __m256 s = _mm256_set1_ps(scale);
+  std::size_t n = 0, j = 0;
+#define DLFS_GROUP(g, m)                                                                               \
+  n += pack8_avx2(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(                              \
+                                    _mm_loadl_epi64(reinterpret_cast<const __m128i*>(x + (g))))), s), \
+                  (m), (g), idx + n, val + n)
+  for (; j + 32 <= cols; j += 32) {
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + j));
+    const unsigned nz = ~static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, _mm256_setzero_si256())));
+    if (!nz) continue;
+    for (unsigned q = 0; q < 4; ++q)
+      if (const unsigned m = nz >> (8 * q) & 0xFFu) DLFS_GROUP(j + 8 * q, m);
+  }
+  for (; j + 8 <= cols; j += 8) {
+    const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(x + j));
+    const unsigned m = ~static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(b, _mm_setzero_si128()))) & 0xFFu;
+    if (m) DLFS_GROUP(j, m);
+  }
+#undef DLFS_GROUP
+  for (; j < cols; ++j) {
+    idx[n] = static_cast<std::uint32_t>(j);
+    val[n] = float(x[j]) * scale;
+    n += x[j] != 0;
+  }
+  return n;
+}
+
 template <int NV>
 __attribute__((target("avx2,fma"))) void affine_block_avx2(const std::uint32_t* idx, const float* val, std::size_t n,
                                                            const float* W, std::size_t ldw, const float* b,
@@ -266,8 +339,10 @@ __attribute__((target("avx2,fma"))) void affine_block_avx2(const std::uint32_t* 
 template <class T>
 std::size_t compress_row(const T* x, std::size_t cols, std::uint32_t* idx, T* val) {
 #ifdef DLFS_X86
-  if constexpr (std::is_same_v<T, float>)
+  if constexpr (std::is_same_v<T, float>) {
     if (g_isa == Isa::Avx512) return compress_avx512(x, cols, idx, val);
+    if (g_isa == Isa::Avx2) return compress_avx2(x, cols, idx, val);
+  }
 #endif
   return compress_plain(x, cols, idx, val);
 }
@@ -275,8 +350,10 @@ std::size_t compress_row(const T* x, std::size_t cols, std::uint32_t* idx, T* va
 template <class T>
 std::size_t compress_bytes_row(const std::uint8_t* x, std::size_t cols, T scale, std::uint32_t* idx, T* val) {
 #ifdef DLFS_X86
-  if constexpr (std::is_same_v<T, float>)
+  if constexpr (std::is_same_v<T, float>) {
     if (g_isa == Isa::Avx512) return compress_bytes_avx512(x, cols, scale, idx, val);
+    if (g_isa == Isa::Avx2) return compress_bytes_avx2(x, cols, scale, idx, val);
+  }
 #endif
   return compress_bytes_plain(x, cols, scale, idx, val);
 }

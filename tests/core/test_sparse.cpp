@@ -70,6 +70,46 @@ TEST(SparseRows, KeepsNonZerosInColumnOrderPerRow) {
   }
 }
 
+// Every kernel set keeps exactly the plain loop's entries, from bytes and from floats, for widths
+// that end inside a 32-byte block, inside an 8-byte group and on a boundary (784 = 24 x 32 + 16),
+// and for densities from a blank row to a full one.
+TEST(SparseRows, EveryKernelKeepsThePlainLoopsEntries) {
+  RestoreKernels restore;
+  Rng rng(7);
+  for (std::size_t cols : {1u, 7u, 8u, 13u, 31u, 32u, 33u, 50u, 784u}) {
+    for (double density : {0.0, 0.05, 0.2, 0.5, 1.0}) {
+      const std::size_t rows = 5;
+      std::vector<std::uint8_t> bytes(rows * cols);
+      for (auto& b : bytes) b = rng.uniform() < density ? std::uint8_t(1 + rng.randint(255)) : std::uint8_t(0);
+      Tensor<float> x({rows, cols});
+      for (std::size_t i = 0; i < bytes.size(); ++i) x[i] = float(bytes[i]) * (1.0f / 255.0f);
+      set_sparse_kernels("plain");
+      SparseRows<float> want;
+      want.reset(rows, cols);
+      const std::size_t n_want = want.compress_bytes(bytes.data(), cols, nullptr, 0, 0, rows, 1.0f / 255.0f);
+      for (const auto& k : kernel_sets()) {
+        set_sparse_kernels(k);
+        SparseRows<float> from_bytes, from_floats;
+        from_bytes.reset(rows, cols);
+        from_floats.reset(rows, cols);
+        EXPECT_EQ(from_bytes.compress_bytes(bytes.data(), cols, nullptr, 0, 0, rows, 1.0f / 255.0f), n_want) << k;
+        EXPECT_EQ(from_floats.compress_rows(x.data(), 0, rows), n_want) << k;
+        for (std::size_t r = 0; r < rows; ++r) {
+          ASSERT_EQ(from_bytes.count(r), want.count(r)) << k << " cols " << cols << " row " << r;
+          ASSERT_EQ(from_floats.count(r), want.count(r)) << k << " cols " << cols << " row " << r;
+          for (std::size_t i = 0; i < want.count(r); ++i) {
+            EXPECT_EQ(from_bytes.index(r)[i], want.index(r)[i]) << k << " cols " << cols;
+            EXPECT_EQ(from_floats.index(r)[i], want.index(r)[i]) << k << " cols " << cols;
+            EXPECT_EQ(from_bytes.value(r)[i], want.value(r)[i]) << k << " cols " << cols;
+            EXPECT_EQ(from_floats.value(r)[i], want.value(r)[i]) << k << " cols " << cols;
+            EXPECT_EQ(want.value(r)[i], float(bytes[r * cols + want.index(r)[i]]) * (1.0f / 255.0f));
+          }
+        }
+      }
+    }
+  }
+}
+
 // NaN is not zero: it must reach the output as it would through the GEMM.
 TEST(SparseRows, KeepsNaN) {
   RestoreKernels restore;
