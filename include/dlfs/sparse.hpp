@@ -11,14 +11,24 @@
 
 namespace dlfs {
 
+// How SparseRows keeps its entries. Rows: each row's non-zeros (CSR). Pairs: rows 2p and 2p + 1
+// together, as the union of their non-zero columns with both rows' values there (0 where a row
+// has none; a last odd row pairs with a zero row), which the AVX2 kernels multiply with one load
+// of W for both rows (src/core/sparse_pairs.hpp). Auto: Pairs for float on CPUs whose best
+// kernels are AVX2 (no AVX-512), Rows otherwise.
+enum class SparseLayout { Auto, Rows, Pairs };
+
 // The non-zero entries of a dense (rows, cols) matrix, row by row (CSR with per-row starts, so
-// that several threads can fill disjoint row ranges at once). Buffers grow, never shrink, and are
-// left uninitialised so that only the entries written take memory.
+// that several threads can fill disjoint row ranges at once), or pair by pair (see SparseLayout).
+// Buffers grow, never shrink, and are left uninitialised so that only the entries written take
+// memory.
 template <class T>
 class SparseRows {
  public:
-  // Sizes the buffers for a (rows, cols) matrix; threads fill ranges with compress_rows.
-  void reset(std::size_t rows, std::size_t cols);
+  // Sizes the buffers for a (rows, cols) matrix; threads fill ranges with compress_rows. In the
+  // Pairs layout a range [r0, r1) must start at an even row and end at an even row or at `rows`.
+  void reset(std::size_t rows, std::size_t cols, SparseLayout layout = SparseLayout::Auto);
+  bool paired() const { return paired_; }
   // Collects the non-zeros of rows [r0, r1) of x (row-major, leading dimension cols); returns
   // their number. Rows of one call are stored contiguously from a start that depends only on r0.
   std::size_t compress_rows(const T* x, std::size_t r0, std::size_t r1);
@@ -33,22 +43,31 @@ class SparseRows {
   // Rows [r0, r1) of this batch are rows first + r0 .. first + r1 of src (a batch compressed
   // once, e.g. an evaluation set): a copy of their entries, for the same threads as above.
   void copy_rows(const SparseRows& src, std::size_t first, std::size_t r0, std::size_t r1);
-  // Total number of entries kept (after a fill of every row).
+  // Total number of entries kept (after a fill of every row; union entries in the Pairs layout).
   std::size_t entries() const;
 
   std::size_t rows() const { return rows_; }
   std::size_t cols() const { return cols_; }
-  // Entries of row r: index(r)[i] is the column, value(r)[i] the value, i < count(r), columns
-  // increasing.
+  // Rows layout: entries of row r: index(r)[i] is the column, value(r)[i] the value, i < count(r),
+  // columns increasing.
   std::size_t count(std::size_t r) const { return count_[r]; }
   const std::uint32_t* index(std::size_t r) const { return index_.get() + start_[r]; }
   const T* value(std::size_t r) const { return value_.get() + start_[r]; }
+  // Pairs layout: pair p (rows 2p, 2p + 1) has pair_count(p) columns pair_index(p)[u], increasing,
+  // and values pair_value(p)[2u] (row 2p) and pair_value(p)[2u + 1] (row 2p + 1).
+  std::size_t pair_count(std::size_t p) const { return count_[p]; }
+  const std::uint32_t* pair_index(std::size_t p) const { return index_.get() + start_[p]; }
+  const T* pair_value(std::size_t p) const { return value_.get() + 2 * start_[p]; }
 
  private:
   template <class U>
   friend void sparse_weight_grad(const SparseRows<U>&, std::size_t, std::size_t, const U*, std::size_t, U*);
 
   std::size_t rows_ = 0, cols_ = 0, capacity_ = 0, row_capacity_ = 0, row_slots_ = 0;
+  bool paired_ = false;
+  // Checks that [r0, r1) can be filled (whole pairs in the Pairs layout) and returns the first
+  // entry slot of a range starting at row r0.
+  std::size_t range_start(std::size_t r0, std::size_t r1) const;
   std::unique_ptr<std::size_t[]> start_, count_;
   std::unique_ptr<std::uint32_t[]> index_;
   std::unique_ptr<T[]> value_;
@@ -73,6 +92,10 @@ void sparse_affine_rows(const SparseRows<T>& x, std::size_t r0, std::size_t r1, 
 template <class T>
 void sparse_weight_grad(const SparseRows<T>& x, std::size_t k0, std::size_t k1, const T* dout, std::size_t M,
                         T* dW);
+
+// Whether SparseLayout::Auto means Pairs for T (float with the AVX2 kernels in use).
+template <class T>
+bool sparse_pairs_preferred();
 
 // The float kernels in use: "avx512", "avx2" or "plain" (double always uses the plain loops).
 std::string sparse_kernels();

@@ -4,10 +4,13 @@
 // same sums in the same order (the vector versions round once per multiply-add, fused).
 #include "dlfs/sparse.hpp"
 
+#include "sparse_pairs.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -234,25 +237,11 @@ __attribute__((target("avx2"))) inline __m256i avx2_mask(unsigned bits) {
   return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(int(bits)), lane), lane);
 }
 
-// Left-packing without AVX-512's compress: for each 8-bit mask of non-zero lanes, the lanes to
-// keep, in order (the rest 0). Permuting a vector by this row packs its kept lanes to the front;
-// the row itself, plus the group's first column, is the packed column indices.
-struct PackTable {
-  alignas(32) std::uint32_t lane[256][8];
-};
-const PackTable g_pack = [] {
-  PackTable t{};
-  for (unsigned m = 0; m < 256; ++m)
-    for (unsigned b = 0, n = 0; b < 8; ++b)
-      if (m >> b & 1u) t.lane[m][n++] = b;
-  return t;
-}();
-
 // Keeps the lanes of v (columns j..j+7) set in m, packed: whole 8-lane stores, as the AVX-512
 // version (the next group's store overwrites the unused tail).
 __attribute__((target("avx2"))) inline std::size_t pack8_avx2(__m256 v, unsigned m, std::size_t j, std::uint32_t* idx,
                                                               float* val) {
-  const __m256i perm = _mm256_load_si256(reinterpret_cast<const __m256i*>(g_pack.lane[m]));
+  const __m256i perm = _mm256_load_si256(reinterpret_cast<const __m256i*>(pairs::pack_lanes(m)));
   _mm256_storeu_ps(val, _mm256_permutevar8x32_ps(v, perm));
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(idx), _mm256_add_epi32(perm, _mm256_set1_epi32(int(j))));
   return static_cast<std::size_t>(__builtin_popcount(m));
@@ -426,20 +415,33 @@ void pair_rows(const std::uint32_t* idx_a, const T* val_a, std::size_t n_a, cons
 }  // namespace
 
 template <class T>
-void SparseRows<T>::reset(std::size_t rows, std::size_t cols) {
+bool sparse_pairs_preferred() {
+#ifdef DLFS_X86
+  if constexpr (std::is_same_v<T, float>) return g_isa == Isa::Avx2;
+#endif
+  return false;
+}
+
+template <class T>
+void SparseRows<T>::reset(std::size_t rows, std::size_t cols, SparseLayout layout) {
   if (cols > 0xFFFFFFFFu) throw std::invalid_argument("SparseRows: expected at most 2^32-1 columns, got " +
                                                       std::to_string(cols));
+  if (layout == SparseLayout::Pairs && !(std::is_same_v<T, float> && g_best_isa != Isa::Plain))
+    throw std::invalid_argument("SparseRows: the Pairs layout needs float and a CPU with AVX2");
+  paired_ = layout == SparseLayout::Pairs || (layout == SparseLayout::Auto && sparse_pairs_preferred<T>());
   rows_ = rows;
   cols_ = cols;
   row_capacity_ = cols + kSlack;
-  const std::size_t need = rows * row_capacity_;
+  const std::size_t units = paired_ ? (rows + 1) / 2 : rows;  // rows, or pairs of rows
+  // A pair keeps two values per column: room for 2 * row_capacity_ values per unit either way.
+  const std::size_t need = units * row_capacity_;
   if (need > capacity_) {
     // new T[n] leaves the memory untouched: only the pages the entries land on become resident.
     index_.reset(new std::uint32_t[need]);
-    value_.reset(new T[need]);
+    value_.reset(new T[2 * need]);
     capacity_ = need;
   }
-  if (rows * cols > col_capacity_) {  // column lists for sparse_weight_grad: `rows` slots per column
+  if (!paired_ && rows * cols > col_capacity_) {  // column lists for sparse_weight_grad: `rows` slots per column
     col_row_.reset(new std::uint32_t[rows * cols]);
     col_val_.reset(new T[rows * cols]);
     col_capacity_ = rows * cols;
@@ -456,9 +458,34 @@ void SparseRows<T>::reset(std::size_t rows, std::size_t cols) {
 }
 
 template <class T>
+std::size_t SparseRows<T>::range_start(std::size_t r0, std::size_t r1) const {
+  if (r0 > r1 || r1 > rows_)
+    throw std::invalid_argument("SparseRows: expected a row range within [0, " + std::to_string(rows_) + "), got [" +
+                                std::to_string(r0) + ", " + std::to_string(r1) + ")");
+  if (paired_ && (r0 % 2 != 0 || (r1 % 2 != 0 && r1 != rows_)))
+    throw std::invalid_argument("SparseRows: the Pairs layout fills ranges of whole pairs; expected even bounds "
+                                "(or the last row), got [" + std::to_string(r0) + ", " + std::to_string(r1) + ")");
+  // Each range starts at its first unit * (cols + slack): ranges filled by different threads
+  // never overlap.
+  return (paired_ ? r0 / 2 : r0) * row_capacity_;
+}
+
+template <class T>
 std::size_t SparseRows<T>::compress_rows(const T* x, std::size_t r0, std::size_t r1) {
-  // Each range starts at r0 * (cols + slack): ranges filled by different threads never overlap.
-  std::size_t pos = r0 * row_capacity_, total = 0;
+  std::size_t pos = range_start(r0, r1), total = 0;
+  if (paired_) {
+    if constexpr (std::is_same_v<T, float>) {
+      for (std::size_t r = r0; r < r1; r += 2) {
+        const float* b = r + 1 < r1 ? x + (r + 1) * cols_ : nullptr;
+        const std::size_t n = pairs::compress_floats(x + r * cols_, b, cols_, index_.get() + pos, value_.get() + 2 * pos);
+        start_[r / 2] = pos;
+        count_[r / 2] = n;
+        pos += n;
+        total += n;
+      }
+    }
+    return total;
+  }
   for (std::size_t r = r0; r < r1; ++r) {
     const std::size_t n = compress_row(x + r * cols_, cols_, index_.get() + pos, value_.get() + pos);
     start_[r] = pos;
@@ -472,10 +499,23 @@ std::size_t SparseRows<T>::compress_rows(const T* x, std::size_t r0, std::size_t
 template <class T>
 std::size_t SparseRows<T>::compress_bytes(const std::uint8_t* base, std::size_t stride, const std::size_t* rows,
                                           std::size_t first, std::size_t r0, std::size_t r1, T scale) {
-  std::size_t pos = r0 * row_capacity_, total = 0;
+  std::size_t pos = range_start(r0, r1), total = 0;
+  auto src = [&](std::size_t r) { return base + (rows ? rows[r] : first + r) * stride; };
+  if (paired_) {
+    if constexpr (std::is_same_v<T, float>) {
+      for (std::size_t r = r0; r < r1; r += 2) {
+        const std::size_t n = pairs::compress_bytes(src(r), r + 1 < r1 ? src(r + 1) : nullptr, cols_, scale,
+                                                    index_.get() + pos, value_.get() + 2 * pos);
+        start_[r / 2] = pos;
+        count_[r / 2] = n;
+        pos += n;
+        total += n;
+      }
+    }
+    return total;
+  }
   for (std::size_t r = r0; r < r1; ++r) {
-    const std::uint8_t* src = base + (rows ? rows[r] : first + r) * stride;
-    const std::size_t n = compress_bytes_row(src, cols_, scale, index_.get() + pos, value_.get() + pos);
+    const std::size_t n = compress_bytes_row(src(r), cols_, scale, index_.get() + pos, value_.get() + pos);
     start_[r] = pos;
     count_[r] = n;
     pos += n;
@@ -490,7 +530,8 @@ void SparseRows<T>::copy_rows(const SparseRows& src, std::size_t first, std::siz
     throw std::invalid_argument("SparseRows::copy_rows: expected rows within (" + std::to_string(src.rows_) + ", " +
                                 std::to_string(src.cols_) + "), got rows [" + std::to_string(first + r0) + ", " +
                                 std::to_string(first + r1) + ") of " + std::to_string(cols_) + " columns");
-  std::size_t pos = r0 * row_capacity_;
+  if (paired_ || src.paired_) throw std::invalid_argument("SparseRows::copy_rows: expected the Rows layout on both sides");
+  std::size_t pos = range_start(r0, r1);
   for (std::size_t r = r0; r < r1; ++r) {
     const std::size_t n = src.count_[first + r];
     std::memcpy(index_.get() + pos, src.index(first + r), n * sizeof(std::uint32_t));
@@ -504,13 +545,30 @@ void SparseRows<T>::copy_rows(const SparseRows& src, std::size_t first, std::siz
 template <class T>
 std::size_t SparseRows<T>::entries() const {
   std::size_t n = 0;
-  for (std::size_t r = 0; r < rows_; ++r) n += count_[r];
+  const std::size_t units = paired_ ? (rows_ + 1) / 2 : rows_;
+  for (std::size_t r = 0; r < units; ++r) n += count_[r];
   return n;
 }
 
 template <class T>
 void sparse_affine_rows(const SparseRows<T>& x, std::size_t r0, std::size_t r1, const T* W, const T* b,
                         std::size_t M, T* out, std::size_t x_first) {
+  if (x.paired()) {
+    if constexpr (std::is_same_v<T, float>) {
+      // Rows [s, e) of x; a pair that straddles either end is computed whole and its outside row
+      // dropped (a thread split may cut a pair: both threads compute it, each keeps its own row).
+      const std::size_t s = x_first + r0, e = x_first + r1;
+      std::vector<float> spare;
+      auto row_out = [&](std::size_t r) -> float* {
+        if (r >= s && r < e) return out + (r - x_first) * M;
+        if (spare.empty()) spare.resize(M);
+        return spare.data();
+      };
+      for (std::size_t p = s / 2; 2 * p < e; ++p)
+        pairs::affine(x.pair_index(p), x.pair_value(p), x.pair_count(p), W, b, M, row_out(2 * p), row_out(2 * p + 1));
+    }
+    return;
+  }
   std::size_t r = r0;
   for (; r + 1 < r1; r += 2) {
     const std::size_t a = x_first + r, c = a + 1;
@@ -523,11 +581,37 @@ void sparse_affine_rows(const SparseRows<T>& x, std::size_t r0, std::size_t r1, 
 template <class T>
 void sparse_weight_grad(const SparseRows<T>& x, std::size_t k0, std::size_t k1, const T* dout, std::size_t M,
                         T* dW) {
+  const std::size_t R = x.rows();
+  if (x.paired()) {
+    if constexpr (std::is_same_v<T, float>) {
+      // dW rows [k0, k1) from 0, then each pair's terms in row order: row 2p's, then row 2p + 1's,
+      // the order of the Rows layout's sums. A last odd row pairs with zeros.
+      std::fill(dW + k0 * M, dW + k1 * M, 0.0f);
+      std::vector<float> zeros;
+      const bool all = k0 == 0 && k1 == x.cols();
+      for (std::size_t p = 0; 2 * p < R; ++p) {
+        const std::uint32_t* idx = x.pair_index(p);
+        const float* val = x.pair_value(p);
+        std::size_t b = 0, e = x.pair_count(p);
+        if (!all) {
+          b = static_cast<std::size_t>(std::lower_bound(idx, idx + e, std::uint32_t(k0)) - idx);
+          e = static_cast<std::size_t>(std::lower_bound(idx + b, idx + e, std::uint32_t(k1)) - idx);
+        }
+        if (b == e) continue;
+        const float* db = dout + (2 * p + 1) * M;
+        if (2 * p + 1 >= R) {
+          zeros.assign(M, 0.0f);
+          db = zeros.data();
+        }
+        pairs::weight_grad(idx + b, val + 2 * b, e - b, dout + 2 * p * M, db, M, dW);
+      }
+    }
+    return;
+  }
   // Row-wise accumulation into dW would load and store a row of dW per entry; instead the
   // entries with k0 <= column < k1 are first sorted into per-column lists (in row order, a
   // counting sort into fixed slots of `rows` per column), then each row of dW is summed in
   // registers and stored once.
-  const std::size_t R = x.rows();
   std::uint32_t* col_row = x.col_row_.get();
   T* col_val = x.col_val_.get();
   std::size_t* col_count = x.col_count_.get();
@@ -569,6 +653,8 @@ bool set_sparse_kernels(const std::string& name) {
   return true;
 }
 
+template bool sparse_pairs_preferred<float>();
+template bool sparse_pairs_preferred<double>();
 template class SparseRows<float>;
 template class SparseRows<double>;
 template void sparse_affine_rows<float>(const SparseRows<float>&, std::size_t, std::size_t, const float*,

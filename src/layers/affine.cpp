@@ -18,6 +18,12 @@ Affine<T>::Affine(Tensor<T> W, Tensor<T> b) : W_("W", std::move(W)), b_("b", std
 }
 
 template <class T>
+double Affine<T>::sparse_max_density() const {
+  if (sparse_pairs_preferred<T>() && !this->need_dx() && W_.value.dim(1) <= kPairsMaxOutputs) return 1.0;
+  return kSparseMaxDensity;
+}
+
+template <class T>
 const Tensor<T>& Affine<T>::forward(const Tensor<T>& x, bool train) {
   const std::size_t D = W_.value.dim(0), M = W_.value.dim(1);
   if (x.ndim() < 2 || x.dim(0) == 0 || x.size() / x.dim(0) != D) {
@@ -40,7 +46,7 @@ const Tensor<T>& Affine<T>::forward(const Tensor<T>& x, bool train) {
     for (std::size_t d = 0; d < D; ++d) row_nnz += px[d] != T(0);
     nnz += row_nnz;
   }
-  used_sparse_ = allow_sparse_ && static_cast<double>(nnz) <= kSparseMaxDensity * static_cast<double>(N * D);
+  used_sparse_ = allow_sparse_ && static_cast<double>(nnz) <= sparse_max_density() * static_cast<double>(N * D);
   if (used_sparse_) {
     // The non-zeros of x replace the copy of x: they serve this product and dW.
     sparse_product(N, [&x](SparseRows<T>& xs, std::size_t r0, std::size_t r1) { xs.compress_rows(x.data(), r0, r1); });
@@ -102,15 +108,17 @@ const Tensor<T>& Affine<T>::forward_sparse_rows(const SparseRows<T>& xs, std::si
 }
 
 // Rows are split between threads, each compressing its rows and multiplying them while they are
-// still in cache; each row's sum is the same whichever thread computes it.
+// still in cache; each row's sum is the same whichever thread computes it. The split is by pairs
+// of rows, which the paired layout fills together.
 template <class T>
 void Affine<T>::sparse_product(std::size_t N, const SparseFill& fill) {
-  const std::size_t D = W_.value.dim(0), M = W_.value.dim(1);
+  const std::size_t D = W_.value.dim(0), M = W_.value.dim(1), P = (N + 1) / 2;
   xs_.reset(N, D);
-  const int tasks = static_cast<int>(std::min<std::size_t>({std::size_t(num_threads()), std::max<std::size_t>(N / 16, 1), 64}));
+  const int tasks = static_cast<int>(std::min<std::size_t>({std::size_t(num_threads()), std::max<std::size_t>(P / 8, 1), 64}));
   parallel_tasks(tasks, [&](int t) {
-    std::size_t r0, r1;
-    split_range(N, tasks, t, r0, r1);
+    std::size_t p0, p1;
+    split_range(P, tasks, t, p0, p1);
+    const std::size_t r0 = 2 * p0, r1 = std::min(2 * p1, N);
     fill(xs_, r0, r1);
     sparse_affine_rows(xs_, r0, r1, W_.value.data(), b_.value.data(), M, out_.data());  // (N, M)
   });

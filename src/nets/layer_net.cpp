@@ -81,6 +81,12 @@ bool LayerNet<T>::sparse_input() const {
 }
 
 template <class T>
+double LayerNet<T>::sparse_max_density() const {
+  auto* affine = layers_.empty() ? nullptr : dynamic_cast<const Affine<T>*>(layers_.front().get());
+  return affine ? affine->sparse_max_density() : 0.0;
+}
+
+template <class T>
 const Tensor<T>& LayerNet<T>::predict_sparse(std::size_t N, const typename Affine<T>::SparseFill& fill, bool train) {
   auto* affine = layers_.empty() ? nullptr : dynamic_cast<Affine<T>*>(layers_.front().get());
   if (!affine) throw std::logic_error("LayerNet: sparse input needs an Affine first layer, " + this->name() + " has none");

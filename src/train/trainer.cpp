@@ -44,8 +44,9 @@ double evaluate_accuracy(Net<T>& net, const Dataset& d, std::size_t limit, std::
     std::size_t e = std::min(n, b + chunk);
     // Mostly-zero rows go to the first Affine as their non-zeros, read from the bytes (see
     // LayerNet::predict_sparse): no float copy of the chunk is made and scanned.
-    const bool sparse = sparse_net && static_cast<double>(count_nonzero(d, nullptr, b, e - b)) <=
-                                          Affine<T>::kSparseMaxDensity * static_cast<double>((e - b) * d.pixels());
+    const double max_density = sparse_net ? sparse_net->sparse_max_density() : 0.0;
+    const bool sparse = sparse_net && (max_density >= 1.0 || static_cast<double>(count_nonzero(d, nullptr, b, e - b)) <=
+                                                                 max_density * static_cast<double>((e - b) * d.pixels()));
     const Tensor<T>& y =
         sparse ? sparse_net->predict_sparse(
                      e - b, [&](SparseRows<T>& xs, std::size_t r0, std::size_t r1) { sparse_batch_rows(d, nullptr, b, xs, r0, r1); })
@@ -148,11 +149,11 @@ template <class T>
 T Trainer<T>::batch_gradient() {
   const std::size_t n = batch_idx_.size(), px = train_.pixels();
   const std::size_t* idx = batch_idx_.data();
-  // The same rule as Affine's (density <= kSparseMaxDensity), applied to this batch alone so
+  // The same rule as Affine's (density <= sparse_max_density()), applied to this batch alone so
   // that a resumed run takes the same path as an uninterrupted one.
+  const double max_density = sparse_net_ ? sparse_net_->sparse_max_density() : 0.0;
   if (sparse_net_ && cfg_.gradient == "backprop" &&
-      static_cast<double>(count_nonzero(train_, idx, 0, n)) <=
-          Affine<T>::kSparseMaxDensity * static_cast<double>(n * px)) {
+      (max_density >= 1.0 || static_cast<double>(count_nonzero(train_, idx, 0, n)) <= max_density * static_cast<double>(n * px))) {
     gather_labels(train_, idx, 0, n, t_batch_);
     return sparse_net_->gradient_sparse(
         n, [&](SparseRows<T>& xs, std::size_t r0, std::size_t r1) { sparse_batch_rows(train_, idx, 0, xs, r0, r1); },
@@ -220,7 +221,7 @@ double Trainer<T>::evaluate_cached(const Dataset& d, EvalCache& cache) {
     // Kept only when evaluations would take the sparse path anyway, and in bounded memory
     // (index + value: 8 bytes an entry; the full 60,000-digit MNIST would need ~70 MB).
     constexpr std::size_t kMaxBytes = std::size_t(32) << 20;
-    if (static_cast<double>(nnz) <= Affine<T>::kSparseMaxDensity * static_cast<double>(n * px) &&
+    if (static_cast<double>(nnz) <= sparse_net_->sparse_max_density() * static_cast<double>(n * px) &&
         nnz * (sizeof(std::uint32_t) + sizeof(T)) <= kMaxBytes) {
       cache.rows.reset(n, px);
       cache.rows.compress_bytes(d.images.data(), px, nullptr, 0, 0, n, T(1) / T(255));

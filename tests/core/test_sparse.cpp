@@ -56,7 +56,7 @@ TEST(SparseRows, KeepsNonZerosInColumnOrderPerRow) {
   for (const auto& k : kernel_sets()) {
     set_sparse_kernels(k);
     SparseRows<float> s;
-    s.reset(3, 5);
+    s.reset(3, 5, SparseLayout::Rows);
     EXPECT_EQ(s.compress_rows(x.data(), 0, 3), 4u) << k;
     ASSERT_EQ(s.count(0), 2u) << k;
     EXPECT_EQ(s.index(0)[0], 1u);
@@ -85,13 +85,13 @@ TEST(SparseRows, EveryKernelKeepsThePlainLoopsEntries) {
       for (std::size_t i = 0; i < bytes.size(); ++i) x[i] = float(bytes[i]) * (1.0f / 255.0f);
       set_sparse_kernels("plain");
       SparseRows<float> want;
-      want.reset(rows, cols);
+      want.reset(rows, cols, SparseLayout::Rows);
       const std::size_t n_want = want.compress_bytes(bytes.data(), cols, nullptr, 0, 0, rows, 1.0f / 255.0f);
       for (const auto& k : kernel_sets()) {
         set_sparse_kernels(k);
         SparseRows<float> from_bytes, from_floats;
-        from_bytes.reset(rows, cols);
-        from_floats.reset(rows, cols);
+        from_bytes.reset(rows, cols, SparseLayout::Rows);
+        from_floats.reset(rows, cols, SparseLayout::Rows);
         EXPECT_EQ(from_bytes.compress_bytes(bytes.data(), cols, nullptr, 0, 0, rows, 1.0f / 255.0f), n_want) << k;
         EXPECT_EQ(from_floats.compress_rows(x.data(), 0, rows), n_want) << k;
         for (std::size_t r = 0; r < rows; ++r) {
@@ -107,6 +107,63 @@ TEST(SparseRows, EveryKernelKeepsThePlainLoopsEntries) {
         }
       }
     }
+  }
+}
+
+// The Pairs layout (AVX2): each pair holds the union of its two rows' columns with both values,
+// from bytes and from floats alike; x W + b and x^T dout equal the Rows layout's bit for bit (the
+// union only adds terms 0 * w), for odd row counts (a last row paired with zeros), thread-sized
+// ranges, slices that start inside a pair, and widths that exercise every column-block tail.
+TEST(SparseRows, PairsLayoutGivesTheRowsLayoutsNumbers) {
+  RestoreKernels restore;
+  if (!set_sparse_kernels("avx2")) GTEST_SKIP() << "no AVX2 on this CPU: the Pairs layout is never used";
+  Rng rng(11);
+  for (std::size_t M : {1u, 2u, 3u, 7u, 8u, 10u, 18u, 32u, 50u, 77u}) {
+    const std::size_t rows = 9, cols = 45;
+    std::vector<std::uint8_t> bytes(rows * cols);
+    for (auto& b : bytes) b = rng.uniform() < 0.3 ? std::uint8_t(1 + rng.randint(255)) : std::uint8_t(0);
+    Tensor<float> x({rows, cols});
+    for (std::size_t i = 0; i < bytes.size(); ++i) x[i] = float(bytes[i]) * (1.0f / 255.0f);
+    auto W = dense_matrix<float>(cols, M, false, 3 + M), bias = dense_matrix<float>(1, M, false, 5 + M);
+    auto dout = dense_matrix<float>(rows, M, false, 7 + M);
+    SparseRows<float> by_rows, by_pairs, pairs_from_floats;
+    by_rows.reset(rows, cols, SparseLayout::Rows);
+    by_pairs.reset(rows, cols, SparseLayout::Pairs);
+    pairs_from_floats.reset(rows, cols, SparseLayout::Pairs);
+    ASSERT_TRUE(by_pairs.paired());
+    by_rows.compress_rows(x.data(), 0, rows);
+    by_pairs.compress_bytes(bytes.data(), cols, nullptr, 0, 0, 4, 1.0f / 255.0f);  // two ranges of whole pairs
+    by_pairs.compress_bytes(bytes.data(), cols, nullptr, 0, 4, rows, 1.0f / 255.0f);
+    pairs_from_floats.compress_rows(x.data(), 0, rows);
+    EXPECT_THROW(pairs_from_floats.compress_rows(x.data(), 1, 3), std::invalid_argument);  // splits a pair
+    for (std::size_t p = 0; p < (rows + 1) / 2; ++p) {
+      std::size_t want = 0;
+      for (std::size_t k = 0; k < cols; ++k) {
+        const std::uint8_t a = bytes[2 * p * cols + k], b = 2 * p + 1 < rows ? bytes[(2 * p + 1) * cols + k] : 0;
+        if (!(a | b)) continue;
+        ASSERT_LT(want, by_pairs.pair_count(p));
+        EXPECT_EQ(by_pairs.pair_index(p)[want], k);
+        EXPECT_EQ(by_pairs.pair_value(p)[2 * want], float(a) * (1.0f / 255.0f));
+        EXPECT_EQ(by_pairs.pair_value(p)[2 * want + 1], float(b) * (1.0f / 255.0f));
+        EXPECT_EQ(pairs_from_floats.pair_index(p)[want], k);
+        EXPECT_EQ(pairs_from_floats.pair_value(p)[2 * want + 1], by_pairs.pair_value(p)[2 * want + 1]);
+        ++want;
+      }
+      EXPECT_EQ(by_pairs.pair_count(p), want) << "pair " << p;
+    }
+    Tensor<float> want({rows, M}), got({rows, M}), slice({5, M}), slice_want({5, M});
+    sparse_affine_rows(by_rows, 0, rows, W.data(), bias.data(), M, want.data());
+    sparse_affine_rows(by_pairs, 0, 3, W.data(), bias.data(), M, got.data());  // a cut inside pair 1
+    sparse_affine_rows(by_pairs, 3, rows, W.data(), bias.data(), M, got.data());
+    EXPECT_EQ(got, want) << "M " << M;
+    sparse_affine_rows(by_pairs, 0, 5, W.data(), bias.data(), M, slice.data(), 3);  // rows 3..7
+    sparse_affine_rows(by_rows, 0, 5, W.data(), bias.data(), M, slice_want.data(), 3);
+    EXPECT_EQ(slice, slice_want) << "M " << M;
+    Tensor<float> dW_want({cols, M}), dW_got({cols, M}, 99.0f);
+    sparse_weight_grad(by_rows, 0, cols, dout.data(), M, dW_want.data());
+    sparse_weight_grad(by_pairs, 0, 20, dout.data(), M, dW_got.data());  // two ranges, as two threads
+    sparse_weight_grad(by_pairs, 20, cols, dout.data(), M, dW_got.data());
+    EXPECT_EQ(dW_got, dW_want) << "M " << M;
   }
 }
 

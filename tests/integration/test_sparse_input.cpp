@@ -49,8 +49,8 @@ TEST(SparseInput, BatchRowsAreTheNonZerosOfTheFloatBatch) {
   Tensor<float> x, t, t2;
   gather_batch(d, idx, 5, true, x, t);
   SparseRows<float> from_floats, from_bytes;
-  from_floats.reset(5, 56);
-  from_bytes.reset(5, 56);
+  from_floats.reset(5, 56, SparseLayout::Rows);
+  from_bytes.reset(5, 56, SparseLayout::Rows);
   from_floats.compress_rows(x.data(), 0, 5);
   sparse_batch_rows(d, idx, 0, from_bytes, 0, 2);  // two ranges, as two threads would fill them
   sparse_batch_rows(d, idx, 0, from_bytes, 2, 5);

@@ -37,12 +37,18 @@ class Affine : public Layer<T> {
   Param<T>& W() { return W_; }
   Param<T>& b() { return b_; }
 
-  // Inputs with at most this fraction of non-zeros take the row-sparse kernels of sparse.hpp
-  // instead of the GEMM; both compute x W + b, only the summation order differs. The choice for a
-  // batch follows the previous batch's density. Measured on this project's 2-core AVX-512 machine
-  // for (100, 784) x (784, 50): sparse forward and dW are 2.5x and 1.7x faster than OpenBLAS on
-  // MNIST (density 0.19); on Fashion-MNIST (0.47) the forward ties and dW is 1.6x slower.
+  // Inputs with at most sparse_max_density() non-zeros take the row-sparse kernels of sparse.hpp
+  // instead of the GEMM; both compute x W + b, only the summation order differs. The choice is
+  // made from each batch alone. kSparseMaxDensity: measured on a 2-core AVX-512 machine for
+  // (100, 784) x (784, 50): sparse forward and dW are 2.5x and 1.7x faster than OpenBLAS on MNIST
+  // (density 0.19); on Fashion-MNIST (0.47) the forward ties and dW is 1.6x slower. Where the
+  // paired AVX2 kernels are in use (sparse_pairs_preferred) and this is a net's first layer (no dx)
+  // with at most kPairsMaxOutputs outputs, every density goes sparse: on an AVX2-only 2-core AMD
+  // EPYC the paired kernels beat OpenBLAS on (100, 784) x (784, 50) even for dense rows
+  // (Fashion-MNIST seeds' run 7.7 s -> see docs/performance.md).
   static constexpr double kSparseMaxDensity = 0.35;
+  static constexpr std::size_t kPairsMaxOutputs = 64;
+  double sparse_max_density() const;
   // Whether the last forward took the sparse path (tests).
   bool used_sparse() const { return used_sparse_; }
   // false forces the GEMM path (tests compare the two paths).

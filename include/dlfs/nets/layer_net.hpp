@@ -33,6 +33,8 @@ class LayerNet : public Net<T> {
   // throw std::logic_error. They compute exactly what predict() and gradient() compute when the
   // first Affine takes its sparse path.
   bool sparse_input() const;
+  // The first Affine's sparse_max_density() (0 without one): batches at most this dense go sparse.
+  double sparse_max_density() const;
   const Tensor<T>& predict_sparse(std::size_t N, const typename Affine<T>::SparseFill& fill, bool train = false);
   // Inference on rows [first, first + N) of a set compressed once (Affine::forward_sparse_rows).
   const Tensor<T>& predict_sparse_rows(const SparseRows<T>& xs, std::size_t first, std::size_t N);

@@ -1,0 +1,36 @@
+// AVX2 kernels for rows taken two at a time (internal to the core module; see SparseRows'
+// paired layout in dlfs/sparse.hpp).
+//
+// Why pairs: on CPUs with AVX2 but no AVX-512 (and 128-bit load ports, such as AMD Zen 1), the
+// one-row kernel loads one W vector per multiply-add and is bound by loads at about half the FMA
+// rate. Two rows that share a column list (the union of their non-zero columns, each row's value
+// there or 0) use every W vector loaded twice, so the FMA units set the pace: fewer loads per
+// useful multiply-add even counting the multiplications by 0 the union adds. Adding 0 * w leaves
+// every sum as it was (up to the sign of a zero sum), so the results are the one-row kernel's.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace dlfs::pairs {
+
+// For an 8-bit mask of kept lanes, the kept lane numbers in order, then zeros (32-byte aligned):
+// the vpermps index that packs those lanes to the front of a vector (AVX2 has no compress).
+const std::uint32_t* pack_lanes(unsigned mask);
+
+// The union of the non-zero columns of rows a and b (b may be null: a zero row), increasing;
+// idx[u] the column, val[2u] and val[2u + 1] the two rows' values (T(byte) * scale). Writes up to
+// 8 indices and 16 values past the returned count.
+std::size_t compress_bytes(const std::uint8_t* a, const std::uint8_t* b, std::size_t cols, float scale,
+                           std::uint32_t* idx, float* val);
+std::size_t compress_floats(const float* a, const float* b, std::size_t cols, std::uint32_t* idx, float* val);
+
+// out_a = bias + sum_u val[2u] W[idx[u], :], out_b the same with val[2u + 1]; terms in order of
+// u, starting from bias (null: 0). W is (cols, M) row-major.
+void affine(const std::uint32_t* idx, const float* val, std::size_t n, const float* W, const float* bias,
+            std::size_t M, float* out_a, float* out_b);
+
+// dW[idx[u], :] = (dW[idx[u], :] + val[2u] da) + val[2u + 1] db for u in [0, n), in that order.
+void weight_grad(const std::uint32_t* idx, const float* val, std::size_t n, const float* da, const float* db,
+                 std::size_t M, float* dW);
+
+}  // namespace dlfs::pairs
