@@ -31,23 +31,31 @@ constexpr std::size_t kSplitWork = std::size_t(1) << 20;
 // BLAS runs single-threaded (set_num_threads): its own threading costs more than it saves on
 // batch-sized products (the seeds' run took 2.4x longer with 2 OpenBLAS threads than with 1) and
 // would fight dlfs's threads. Large products are instead split here by rows of C, each part one
-// single-threaded BLAS call: every element of C is the same sum whichever thread computes it.
+// single-threaded BLAS call. The parts depend on the product's size only, never on the thread
+// count: OpenBLAS's result for a row can depend on how many rows the call has (seen with its Zen
+// kernels: a 300-row product split 150/150 differed from the whole call in the last bits), so a
+// split that followed the thread count would make 1 and 2 threads disagree. One thread runs the
+// parts one after the other.
+constexpr std::size_t kMaxParts = 4;
+
 template <class T>
 void gemm_split(Trans ta, Trans tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A,
                 std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc) {
   if (M == 0 || N == 0) return;
-  const int threads = num_threads();
-  const int tasks = static_cast<int>(std::min<std::size_t>({std::size_t(threads), M / 8, M * N * K / kSplitWork}));
-  if (tasks <= 1) {
+  const std::size_t parts = std::min<std::size_t>({kMaxParts, M / 8, M * N * K / kSplitWork});
+  if (parts <= 1) {
     blas(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
+  const int tasks = static_cast<int>(std::min<std::size_t>(std::size_t(num_threads()), parts));
   parallel_tasks(tasks, [&](int t) {
-    std::size_t r0, r1;
-    split_range(M, tasks, t, r0, r1);
-    // Rows r0.. of op(A): rows of A, or columns of A when it is transposed.
-    const T* Ar = ta == Trans::No ? A + r0 * lda : A + r0;
-    blas(ta, tb, r1 - r0, N, K, alpha, Ar, lda, B, ldb, beta, C + r0 * ldc, ldc);
+    for (std::size_t part = std::size_t(t); part < parts; part += std::size_t(tasks)) {
+      std::size_t r0, r1;
+      split_range(M, static_cast<int>(parts), static_cast<int>(part), r0, r1);
+      // Rows r0.. of op(A): rows of A, or columns of A when it is transposed.
+      const T* Ar = ta == Trans::No ? A + r0 * lda : A + r0;
+      blas(ta, tb, r1 - r0, N, K, alpha, Ar, lda, B, ldb, beta, C + r0 * ldc, ldc);
+    }
   });
 }
 }  // namespace
