@@ -32,6 +32,21 @@ Tensor<T> matmul_naive(const Tensor<T>& A, const Tensor<T>& B);
 
 // Threads used by BLAS (and by dlfs's own parallel loops). 0 = the machine's cores.
 void set_num_threads(int n);
+// The count the calling thread may use now: set_num_threads' count, less the cores lent to side
+// threads (at least 1), or the calling thread's own limit when it has one.
 int num_threads();
+
+// A side thread's share of the cores while it lives: the thread that creates it runs with one
+// core (for this thread only: the lease's thread then computes alone), and every other thread's
+// num_threads() drops by one. Results never depend on the count (every split in dlfs gives each
+// output to one task that sums it in a fixed order), only the speed does. Used by the trainer's
+// evaluation beside training.
+class CoreLease {
+ public:
+  CoreLease();
+  ~CoreLease();
+  CoreLease(const CoreLease&) = delete;
+  CoreLease& operator=(const CoreLease&) = delete;
+};
 
 }  // namespace dlfs

@@ -3,6 +3,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <atomic>
 #include <thread>
 
 #include "dlfs/parallel.hpp"
@@ -115,9 +116,25 @@ void set_num_threads(int n) {
   openblas_set_num_threads(1);  // see gemm_split
 }
 
+namespace {
+std::atomic<int> g_lent{0};          // cores held by CoreLeases
+thread_local bool t_on_lease = false;  // this thread holds one
+}  // namespace
+
 int num_threads() {
   if (g_threads == 0) set_num_threads(0);
-  return g_threads;
+  if (t_on_lease) return 1;
+  return std::max(1, g_threads - g_lent.load(std::memory_order_relaxed));
+}
+
+CoreLease::CoreLease() {
+  t_on_lease = true;
+  g_lent.fetch_add(1);
+}
+
+CoreLease::~CoreLease() {
+  g_lent.fetch_sub(1);
+  t_on_lease = false;
 }
 
 }  // namespace dlfs

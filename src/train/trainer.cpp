@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "dlfs/linalg.hpp"
 #include "dlfs/nets/layer_net.hpp"
+#include "dlfs/nets/registry.hpp"
 #include "dlfs/train/progress.hpp"
 
 namespace dlfs {
@@ -92,6 +94,11 @@ Trainer<T>::Trainer(Net<T>& net, const Dataset& train, const Dataset& test, Trai
     ln->set_check_numerics(cfg_.check_numerics);
     if (flatten_ && ln->sparse_input()) sparse_net_ = ln;
   }
+}
+
+template <class T>
+Trainer<T>::~Trainer() {
+  if (eval_thread_.joinable()) eval_thread_.join();
 }
 
 template <class T>
@@ -197,87 +204,182 @@ double Trainer<T>::train_step() {
 }
 
 template <class T>
-void Trainer<T>::evaluate() {
-  double tr = 0, te = 0;
+std::pair<double, double> Trainer<T>::accuracies() {
   try {
-    tr = evaluate_cached(train_, train_cache_);
-    te = evaluate_cached(test_, test_cache_);
+    const double tr = evaluate_cached(net_, sparse_net_, train_, train_cache_);
+    return {tr, evaluate_cached(net_, sparse_net_, test_, test_cache_)};
   } catch (const NumericsError& e) {
     rethrow_numerics(e, iter_);
   }
+}
+
+template <class T>
+void Trainer<T>::evaluate() {
+  const auto [tr, te] = accuracies();
   history_.epoch_iter.push_back(iter_);
   history_.train_acc.push_back(tr);
   history_.test_acc.push_back(te);
 }
 
 template <class T>
-double Trainer<T>::evaluate_cached(const Dataset& d, EvalCache& cache) {
+double Trainer<T>::evaluate_cached(Net<T>& net, LayerNet<T>* ln, const Dataset& d, EvalCache& cache) {
   const std::size_t n = cfg_.evaluate_sample_num_per_epoch ? std::min(cfg_.evaluate_sample_num_per_epoch, d.size())
                                                             : d.size();
-  if (!sparse_net_ || n == 0) return evaluate_accuracy(net_, d, cfg_.evaluate_sample_num_per_epoch);
+  if (!ln || n == 0) return evaluate_accuracy(net, d, cfg_.evaluate_sample_num_per_epoch);
   if (!cache.built) {
     cache.built = true;
     const std::size_t nnz = count_nonzero(d, nullptr, 0, n), px = d.pixels();
     // Kept only when evaluations would take the sparse path anyway, and in bounded memory
     // (index + value: 8 bytes an entry; the full 60,000-digit MNIST would need ~70 MB).
     constexpr std::size_t kMaxBytes = std::size_t(32) << 20;
-    if (static_cast<double>(nnz) <= sparse_net_->sparse_max_density() * static_cast<double>(n * px) &&
+    if (static_cast<double>(nnz) <= ln->sparse_max_density() * static_cast<double>(n * px) &&
         nnz * (sizeof(std::uint32_t) + sizeof(T)) <= kMaxBytes) {
       cache.rows.reset(n, px);
       cache.rows.compress_bytes(d.images.data(), px, nullptr, 0, 0, n, T(1) / T(255));
     }
   }
-  if (cache.rows.rows() != n) return evaluate_accuracy(net_, d, cfg_.evaluate_sample_num_per_epoch);
+  if (cache.rows.rows() != n) return evaluate_accuracy(net, d, cfg_.evaluate_sample_num_per_epoch);
   constexpr std::size_t kChunk = 1000;
   std::size_t correct = 0;
   for (std::size_t b = 0; b < n; b += kChunk) {
     const std::size_t e = std::min(n, b + kChunk);
-    const Tensor<T>& y = sparse_net_->predict_sparse_rows(cache.rows, b, e - b);
+    const Tensor<T>& y = ln->predict_sparse_rows(cache.rows, b, e - b);
     const std::size_t classes = y.dim(-1);
     for (std::size_t i = 0; i < e - b; ++i) correct += argmax_row(y.data() + i * classes, classes) == d.labels[b + i];
   }
   return double(correct) / double(n);
 }
 
+// The copy evaluated in the background: the same net rebuilt from its config, checked to have the
+// same parameters and buffers (names and shapes), with the first layer's sparse setting.
+template <class T>
+bool Trainer<T>::make_eval_net() {
+  if (eval_net_) return true;
+  if (!cfg_.evaluate_in_background || cfg_.check_numerics || !sparse_net_ || num_threads() < 2) return false;
+  std::unique_ptr<Net<T>> copy;
+  try {
+    copy = make_net<T>(net_.config(), 0);
+  } catch (const std::exception&) {
+    return false;  // a net the registry cannot rebuild is evaluated in place
+  }
+  auto* ln = dynamic_cast<LayerNet<T>*>(copy.get());
+  if (!ln || !ln->sparse_input() || ln->sparse_max_density() != sparse_net_->sparse_max_density()) return false;
+  auto p = net_.params(), q = copy->params();
+  auto bp = net_.buffers(), bq = copy->buffers();
+  if (p.size() != q.size() || bp.size() != bq.size()) return false;
+  for (std::size_t i = 0; i < p.size(); ++i)
+    if (p[i]->name != q[i]->name || p[i]->value.shape() != q[i]->value.shape()) return false;
+  for (std::size_t i = 0; i < bp.size(); ++i)
+    if (bp[i].name != bq[i].name || bp[i].tensor->shape() != bq[i].tensor->shape()) return false;
+  eval_net_ = std::move(copy);
+  return true;
+}
+
+template <class T>
+void Trainer<T>::start_background_evaluation() {
+  auto p = net_.params(), q = eval_net_->params();
+  for (std::size_t i = 0; i < p.size(); ++i) q[i]->value = p[i]->value;
+  auto bp = net_.buffers(), bq = eval_net_->buffers();
+  for (std::size_t i = 0; i < bp.size(); ++i) *bq[i].tensor = *bp[i].tensor;
+  eval_iter_ = iter_;
+  eval_loss_ = history_.train_loss.empty() ? 0.0 : history_.train_loss.back();
+  eval_done_.store(false);
+  eval_error_ = nullptr;
+  eval_pending_ = true;
+  eval_thread_ = std::thread([this] {
+    CoreLease lease;  // this thread computes alone; training keeps the other cores
+    try {
+      auto* ln = dynamic_cast<LayerNet<T>*>(eval_net_.get());
+      eval_train_ = evaluate_cached(*eval_net_, ln, train_, train_cache_);
+      eval_test_ = evaluate_cached(*eval_net_, ln, test_, test_cache_);
+    } catch (...) {
+      eval_error_ = std::current_exception();
+    }
+    eval_done_.store(true, std::memory_order_release);
+  });
+}
+
+template <class T>
+void Trainer<T>::finish_background_evaluation(Progress& progress) {
+  if (!eval_pending_) return;
+  eval_thread_.join();
+  eval_pending_ = false;
+  if (eval_error_) {
+    try {
+      std::rethrow_exception(eval_error_);
+    } catch (const NumericsError& e) {
+      rethrow_numerics(e, eval_iter_);
+    }
+  }
+  record_evaluation(eval_iter_, eval_train_, eval_test_, eval_loss_, progress);
+}
+
+template <class T>
+void Trainer<T>::record_evaluation(std::size_t iter, double train_acc, double test_acc, double loss,
+                                   Progress& progress) {
+  history_.epoch_iter.push_back(iter);
+  history_.train_acc.push_back(train_acc);
+  history_.test_acc.push_back(test_acc);
+  const std::size_t epochs_total = (max_iter_ + iter_per_epoch_ - 1) / iter_per_epoch_;
+  const std::size_t epoch = (iter + iter_per_epoch_ - 1) / iter_per_epoch_;
+  if (cfg_.verbose) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "epoch %zu/%zu  iter %zu  loss %.4f  train acc %.4f  test acc %.4f", epoch,
+                  epochs_total, iter, loss, train_acc, test_acc);
+    progress.line(buf);
+  }
+  if (cb_.on_epoch) cb_.on_epoch(epoch, train_acc, test_acc);
+}
+
 template <class T>
 const History& Trainer<T>::train() {
   auto t0 = std::chrono::steady_clock::now();
   double prior_seconds = history_.seconds;  // a resumed run keeps counting
-  std::size_t epochs_total = (max_iter_ + iter_per_epoch_ - 1) / iter_per_epoch_;
   Progress progress(max_iter_, "train", cfg_.verbose);
-  while (iter_ < max_iter_) {
-    double loss = train_step();
-    if (!std::isfinite(loss)) {
-      history_.diverged = true;
-      history_.stop_reason = "training diverged at iteration " + std::to_string(iter_) + " (loss is " +
-                             (std::isnan(loss) ? "NaN" : "Inf") + "); try a smaller learning rate or weight scale";
-      history_.train_loss.pop_back();
-      break;
-    }
-    if (cb_.on_iteration) cb_.on_iteration(iter_, loss);
-    progress.update(iter_, loss);
-    // Evaluate at the end of every epoch, and once more after the last iteration when it does
-    // not fall on an epoch boundary, so the final accuracies describe the final weights.
-    if (iter_ % iter_per_epoch_ == 0 || iter_ == max_iter_) {
-      // The last update may have overflowed the weights while its loss (computed before it) was
-      // still finite; accuracies of NaN weights would be meaningless numbers, so stop here.
-      if (!params_finite()) {
+  const bool background = make_eval_net();
+  try {
+    while (iter_ < max_iter_) {
+      double loss = train_step();
+      if (!std::isfinite(loss)) {
         history_.diverged = true;
-        history_.stop_reason = "training diverged at iteration " + std::to_string(iter_) +
-                               " (the weights became NaN or Inf); try a smaller learning rate or weight scale";
+        history_.stop_reason = "training diverged at iteration " + std::to_string(iter_) + " (loss is " +
+                               (std::isnan(loss) ? "NaN" : "Inf") + "); try a smaller learning rate or weight scale";
+        history_.train_loss.pop_back();
         break;
       }
-      evaluate();
-      std::size_t epoch = (iter_ + iter_per_epoch_ - 1) / iter_per_epoch_;
-      if (cfg_.verbose) {
-        char buf[160];
-        std::snprintf(buf, sizeof buf, "epoch %zu/%zu  iter %zu  loss %.4f  train acc %.4f  test acc %.4f", epoch,
-                      epochs_total, iter_, loss, history_.train_acc.back(), history_.test_acc.back());
-        progress.line(buf);
+      if (cb_.on_iteration) cb_.on_iteration(iter_, loss);
+      progress.update(iter_, loss);
+      if (eval_pending_ && eval_done_.load(std::memory_order_acquire)) finish_background_evaluation(progress);
+      // Evaluate at the end of every epoch, and once more after the last iteration when it does
+      // not fall on an epoch boundary, so the final accuracies describe the final weights.
+      if (iter_ % iter_per_epoch_ == 0 || iter_ == max_iter_) {
+        // The last update may have overflowed the weights while its loss (computed before it) was
+        // still finite; accuracies of NaN weights would be meaningless numbers, so stop here.
+        if (!params_finite()) {
+          history_.diverged = true;
+          history_.stop_reason = "training diverged at iteration " + std::to_string(iter_) +
+                                 " (the weights became NaN or Inf); try a smaller learning rate or weight scale";
+          break;
+        }
+        if (background) {
+          finish_background_evaluation(progress);  // the previous epoch's, if still running
+          start_background_evaluation();
+        } else {
+          const auto [tr, te] = accuracies();
+          record_evaluation(iter_, tr, te, loss, progress);
+        }
       }
-      if (cb_.on_epoch) cb_.on_epoch(epoch, history_.train_acc.back(), history_.test_acc.back());
+      // A checkpoint must hold every evaluation made so far.
+      if (cb_.on_step_end) {
+        finish_background_evaluation(progress);
+        cb_.on_step_end(iter_);
+      }
     }
-    if (cb_.on_step_end) cb_.on_step_end(iter_);
+    finish_background_evaluation(progress);
+  } catch (...) {
+    if (eval_thread_.joinable()) eval_thread_.join();
+    eval_pending_ = false;
+    throw;
   }
   progress.finish();
   history_.seconds = prior_seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

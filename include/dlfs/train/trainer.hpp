@@ -2,9 +2,13 @@
 // gradient, optimiser update, and an evaluation of train and test accuracy once per epoch.
 #pragma once
 #include <cstdint>
+#include <atomic>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "dlfs/data/dataset.hpp"
@@ -14,6 +18,8 @@
 #include "dlfs/train/history.hpp"
 
 namespace dlfs {
+
+class Progress;
 
 struct TrainConfig {
   std::size_t iters = 10000;  // total iterations; ignored when epochs > 0
@@ -31,6 +37,12 @@ struct TrainConfig {
   // Stop at the first NaN/Inf, naming it: each layer's output, dx and gradients (LayerNet nets),
   // the loss, every gradient and every parameter after the update.
   bool check_numerics = false;
+  // Evaluate on a copy of the weights in a second thread while training goes on, when there are
+  // two or more threads and the net allows it (a LayerNet with sparse input; not with
+  // check_numerics). The accuracies are those of evaluate() on the same weights, bit for bit;
+  // only when they reach the history, the epoch line and on_epoch changes (as soon as the
+  // evaluation ends, at the latest before on_step_end and before train() returns).
+  bool evaluate_in_background = true;
   std::uint64_t seed = 0;
 };
 
@@ -58,6 +70,9 @@ template <class T>
 class Trainer {
  public:
   Trainer(Net<T>& net, const Dataset& train, const Dataset& test, TrainConfig cfg, Callbacks cb = {});
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
 
   // Runs the remaining iterations and returns the history (also kept in history()).
   const History& train();
@@ -111,7 +126,24 @@ class Trainer {
     SparseRows<T> rows;  // empty when the set is too dense or too large to keep
   };
   EvalCache train_cache_, test_cache_;
-  double evaluate_cached(const Dataset& d, EvalCache& cache);
+  // Accuracy of `net` (the trained net or its copy) on d; `ln` is net as a sparse-input LayerNet
+  // or null.
+  double evaluate_cached(Net<T>& net, LayerNet<T>* ln, const Dataset& d, EvalCache& cache);
+  std::pair<double, double> accuracies();  // train and test accuracy of net_ now
+  // Background evaluation: a copy of the net (same config, weights copied at each epoch end) that
+  // a side thread evaluates while this one trains; at most one evaluation in flight.
+  std::unique_ptr<Net<T>> eval_net_;
+  std::thread eval_thread_;
+  std::atomic<bool> eval_done_{false};
+  bool eval_pending_ = false;
+  std::size_t eval_iter_ = 0;
+  double eval_train_ = 0, eval_test_ = 0, eval_loss_ = 0;
+  std::exception_ptr eval_error_;
+  void start_background_evaluation();
+  // Joins the evaluation in flight (if any) and records it: history, epoch line, on_epoch.
+  void finish_background_evaluation(Progress& progress);
+  void record_evaluation(std::size_t iter, double train_acc, double test_acc, double loss, Progress& progress);
+  bool make_eval_net();
   std::size_t iter_per_epoch_ = 1, max_iter_ = 0, iter_ = 0;
   std::vector<std::size_t> batch_idx_, perm_;
   std::size_t perm_pos_ = 0;
