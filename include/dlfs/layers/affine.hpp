@@ -44,8 +44,8 @@ class Affine : public Layer<T> {
   // (density 0.19); on Fashion-MNIST (0.47) the forward ties and dW is 1.6x slower. Where the
   // paired AVX2 kernels are in use (sparse_pairs_preferred) and this is a net's first layer (no dx)
   // with at most kPairsMaxOutputs outputs, every density goes sparse: on an AVX2-only 2-core AMD
-  // EPYC the paired kernels beat OpenBLAS on (100, 784) x (784, 50) even for dense rows
-  // (Fashion-MNIST seeds' run 7.7 s -> see docs/performance.md).
+  // EPYC (Zen 1) the paired kernels beat OpenBLAS on (100, 784) x (784, 50) even for dense rows
+  // (Fashion-MNIST's seeds' run went from 7.7 s to 6.6 s; docs/performance.md).
   static constexpr double kSparseMaxDensity = 0.35;
   static constexpr std::size_t kPairsMaxOutputs = 64;
   double sparse_max_density() const;
