@@ -68,6 +68,11 @@ class SparseRows {
   // Checks that [r0, r1) can be filled (whole pairs in the Pairs layout) and returns the first
   // entry slot of a range starting at row r0.
   std::size_t range_start(std::size_t r0, std::size_t r1) const;
+  // Fills rows [r0, r1) unit by unit (a row, or a pair of rows): unit(r, idx, val) stores the
+  // entries of the unit starting at row r and returns their number; the starts and counts are
+  // kept here. Returns the range's total.
+  template <class F>
+  std::size_t fill_range(std::size_t r0, std::size_t r1, F&& unit);
   std::unique_ptr<std::size_t[]> start_, count_;
   std::unique_ptr<std::uint32_t[]> index_;
   std::unique_ptr<T[]> value_;

@@ -471,25 +471,14 @@ std::size_t SparseRows<T>::range_start(std::size_t r0, std::size_t r1) const {
 }
 
 template <class T>
-std::size_t SparseRows<T>::compress_rows(const T* x, std::size_t r0, std::size_t r1) {
+template <class F>
+std::size_t SparseRows<T>::fill_range(std::size_t r0, std::size_t r1, F&& unit) {
   std::size_t pos = range_start(r0, r1), total = 0;
-  if (paired_) {
-    if constexpr (std::is_same_v<T, float>) {
-      for (std::size_t r = r0; r < r1; r += 2) {
-        const float* b = r + 1 < r1 ? x + (r + 1) * cols_ : nullptr;
-        const std::size_t n = pairs::compress_floats(x + r * cols_, b, cols_, index_.get() + pos, value_.get() + 2 * pos);
-        start_[r / 2] = pos;
-        count_[r / 2] = n;
-        pos += n;
-        total += n;
-      }
-    }
-    return total;
-  }
-  for (std::size_t r = r0; r < r1; ++r) {
-    const std::size_t n = compress_row(x + r * cols_, cols_, index_.get() + pos, value_.get() + pos);
-    start_[r] = pos;
-    count_[r] = n;
+  const std::size_t step = paired_ ? 2 : 1;
+  for (std::size_t r = r0; r < r1; r += step) {
+    const std::size_t n = unit(r, index_.get() + pos, value_.get() + (paired_ ? 2 * pos : pos));
+    start_[r / step] = pos;
+    count_[r / step] = n;
     pos += n;
     total += n;
   }
@@ -497,35 +486,30 @@ std::size_t SparseRows<T>::compress_rows(const T* x, std::size_t r0, std::size_t
 }
 
 template <class T>
+std::size_t SparseRows<T>::compress_rows(const T* x, std::size_t r0, std::size_t r1) {
+  return fill_range(r0, r1, [&](std::size_t r, std::uint32_t* idx, T* val) -> std::size_t {
+    if constexpr (std::is_same_v<T, float>)
+      if (paired_) return pairs::compress_floats(x + r * cols_, r + 1 < r1 ? x + (r + 1) * cols_ : nullptr, cols_, idx, val);
+    return compress_row(x + r * cols_, cols_, idx, val);
+  });
+}
+
+template <class T>
 std::size_t SparseRows<T>::compress_bytes(const std::uint8_t* base, std::size_t stride, const std::size_t* rows,
                                           std::size_t first, std::size_t r0, std::size_t r1, T scale) {
-  std::size_t pos = range_start(r0, r1), total = 0;
   auto src = [&](std::size_t r) { return base + (rows ? rows[r] : first + r) * stride; };
-  if (paired_) {
+  return fill_range(r0, r1, [&](std::size_t r, std::uint32_t* idx, T* val) -> std::size_t {
     if constexpr (std::is_same_v<T, float>) {
-      for (std::size_t r = r0; r < r1; r += 2) {
+      if (paired_) {
         // A batch's rows are random rows of a set larger than the caches and this is their first
         // touch: ask for the rows two pairs ahead while this pair is packed.
         for (std::size_t ahead = r + 4; ahead < std::min(r + 6, r1); ++ahead)
           for (std::size_t off = 0; off < cols_; off += 64) __builtin_prefetch(src(ahead) + off);
-        const std::size_t n = pairs::compress_bytes(src(r), r + 1 < r1 ? src(r + 1) : nullptr, cols_, scale,
-                                                    index_.get() + pos, value_.get() + 2 * pos);
-        start_[r / 2] = pos;
-        count_[r / 2] = n;
-        pos += n;
-        total += n;
+        return pairs::compress_bytes(src(r), r + 1 < r1 ? src(r + 1) : nullptr, cols_, scale, idx, val);
       }
     }
-    return total;
-  }
-  for (std::size_t r = r0; r < r1; ++r) {
-    const std::size_t n = compress_bytes_row(src(r), cols_, scale, index_.get() + pos, value_.get() + pos);
-    start_[r] = pos;
-    count_[r] = n;
-    pos += n;
-    total += n;
-  }
-  return total;
+    return compress_bytes_row(src(r), cols_, scale, idx, val);
+  });
 }
 
 template <class T>
@@ -535,15 +519,12 @@ void SparseRows<T>::copy_rows(const SparseRows& src, std::size_t first, std::siz
                                 std::to_string(src.cols_) + "), got rows [" + std::to_string(first + r0) + ", " +
                                 std::to_string(first + r1) + ") of " + std::to_string(cols_) + " columns");
   if (paired_ || src.paired_) throw std::invalid_argument("SparseRows::copy_rows: expected the Rows layout on both sides");
-  std::size_t pos = range_start(r0, r1);
-  for (std::size_t r = r0; r < r1; ++r) {
+  fill_range(r0, r1, [&](std::size_t r, std::uint32_t* idx, T* val) {
     const std::size_t n = src.count_[first + r];
-    std::memcpy(index_.get() + pos, src.index(first + r), n * sizeof(std::uint32_t));
-    std::memcpy(value_.get() + pos, src.value(first + r), n * sizeof(T));
-    start_[r] = pos;
-    count_[r] = n;
-    pos += n;
-  }
+    std::memcpy(idx, src.index(first + r), n * sizeof(std::uint32_t));
+    std::memcpy(val, src.value(first + r), n * sizeof(T));
+    return n;
+  });
 }
 
 template <class T>

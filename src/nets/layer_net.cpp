@@ -75,20 +75,25 @@ const Tensor<T>& LayerNet<T>::predict(const Tensor<T>& x, bool train) {
 }
 
 template <class T>
+const Affine<T>* LayerNet<T>::first_affine() const {
+  return layers_.empty() ? nullptr : dynamic_cast<const Affine<T>*>(layers_.front().get());
+}
+
+template <class T>
 bool LayerNet<T>::sparse_input() const {
-  auto* affine = layers_.empty() ? nullptr : dynamic_cast<const Affine<T>*>(layers_.front().get());
+  const Affine<T>* affine = first_affine();
   return affine && affine->allow_sparse();
 }
 
 template <class T>
 double LayerNet<T>::sparse_max_density() const {
-  auto* affine = layers_.empty() ? nullptr : dynamic_cast<const Affine<T>*>(layers_.front().get());
+  const Affine<T>* affine = first_affine();
   return affine ? affine->sparse_max_density() : 0.0;
 }
 
 template <class T>
 const Tensor<T>& LayerNet<T>::predict_sparse(std::size_t N, const typename Affine<T>::SparseFill& fill, bool train) {
-  auto* affine = layers_.empty() ? nullptr : dynamic_cast<Affine<T>*>(layers_.front().get());
+  Affine<T>* affine = first_affine();
   if (!affine) throw std::logic_error("LayerNet: sparse input needs an Affine first layer, " + this->name() + " has none");
   const Tensor<T>* out = nullptr;
   try {
@@ -103,7 +108,7 @@ const Tensor<T>& LayerNet<T>::predict_sparse(std::size_t N, const typename Affin
 
 template <class T>
 const Tensor<T>& LayerNet<T>::predict_sparse_rows(const SparseRows<T>& xs, std::size_t first, std::size_t N) {
-  auto* affine = layers_.empty() ? nullptr : dynamic_cast<Affine<T>*>(layers_.front().get());
+  Affine<T>* affine = first_affine();
   if (!affine) throw std::logic_error("LayerNet: sparse input needs an Affine first layer, " + this->name() + " has none");
   const Tensor<T>* out = nullptr;
   try {

@@ -22,6 +22,16 @@ std::size_t argmax_row(const T* p, std::size_t n) {
   return static_cast<std::size_t>(std::max_element(p, p + n) - p);
 }
 
+// Affine's rule (density <= sparse_max_density()) for n rows of d (rows idx[i], or begin + i),
+// from this batch alone, so that a resumed run takes the same path as an uninterrupted one. The
+// rows are not counted when every density goes sparse.
+template <class T>
+bool goes_sparse(const LayerNet<T>& net, const Dataset& d, const std::size_t* idx, std::size_t begin, std::size_t n) {
+  const double max_density = net.sparse_max_density();
+  return max_density >= 1.0 ||
+         static_cast<double>(count_nonzero(d, idx, begin, n)) <= max_density * static_cast<double>(n * d.pixels());
+}
+
 // Scores for rows [begin, end) of d, in inference mode.
 template <class T>
 const Tensor<T>& predict_rows(Net<T>& net, const Dataset& d, std::size_t begin, std::size_t end, bool flatten,
@@ -46,9 +56,7 @@ double evaluate_accuracy(Net<T>& net, const Dataset& d, std::size_t limit, std::
     std::size_t e = std::min(n, b + chunk);
     // Mostly-zero rows go to the first Affine as their non-zeros, read from the bytes (see
     // LayerNet::predict_sparse): no float copy of the chunk is made and scanned.
-    const double max_density = sparse_net ? sparse_net->sparse_max_density() : 0.0;
-    const bool sparse = sparse_net && (max_density >= 1.0 || static_cast<double>(count_nonzero(d, nullptr, b, e - b)) <=
-                                                                 max_density * static_cast<double>((e - b) * d.pixels()));
+    const bool sparse = sparse_net && goes_sparse(*sparse_net, d, nullptr, b, e - b);
     const Tensor<T>& y =
         sparse ? sparse_net->predict_sparse(
                      e - b, [&](SparseRows<T>& xs, std::size_t r0, std::size_t r1) { sparse_batch_rows(d, nullptr, b, xs, r0, r1); })
@@ -154,13 +162,9 @@ void Trainer<T>::draw_batch() {
 
 template <class T>
 T Trainer<T>::batch_gradient() {
-  const std::size_t n = batch_idx_.size(), px = train_.pixels();
+  const std::size_t n = batch_idx_.size();
   const std::size_t* idx = batch_idx_.data();
-  // The same rule as Affine's (density <= sparse_max_density()), applied to this batch alone so
-  // that a resumed run takes the same path as an uninterrupted one.
-  const double max_density = sparse_net_ ? sparse_net_->sparse_max_density() : 0.0;
-  if (sparse_net_ && cfg_.gradient == "backprop" &&
-      (max_density >= 1.0 || static_cast<double>(count_nonzero(train_, idx, 0, n)) <= max_density * static_cast<double>(n * px))) {
+  if (sparse_net_ && cfg_.gradient == "backprop" && goes_sparse(*sparse_net_, train_, idx, 0, n)) {
     gather_labels(train_, idx, 0, n, t_batch_);
     return sparse_net_->gradient_sparse(
         n, [&](SparseRows<T>& xs, std::size_t r0, std::size_t r1) { sparse_batch_rows(train_, idx, 0, xs, r0, r1); },

@@ -5,6 +5,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dlfs/layers/affine.hpp"
@@ -61,6 +62,9 @@ class LayerNet : public Net<T> {
   T weight_decay_lambda_ = T(0);
 
  private:
+  // The first layer as an Affine, or null (the layer that can take sparse input).
+  const Affine<T>* first_affine() const;
+  Affine<T>* first_affine() { return const_cast<Affine<T>*>(std::as_const(*this).first_affine()); }
   // Layers [first, end) on `in` (the output of layer first - 1, or the net's input).
   const Tensor<T>& forward_from(std::size_t first, const Tensor<T>& in, bool train);
   T loss_of(const Tensor<T>& y, const Tensor<T>& t);
