@@ -426,9 +426,16 @@ template <class T>
 void SparseRows<T>::reset(std::size_t rows, std::size_t cols, SparseLayout layout) {
   if (cols > 0xFFFFFFFFu) throw std::invalid_argument("SparseRows: expected at most 2^32-1 columns, got " +
                                                       std::to_string(cols));
-  if (layout == SparseLayout::Pairs && !(std::is_same_v<T, float> && g_best_isa != Isa::Plain))
-    throw std::invalid_argument("SparseRows: the Pairs layout needs float and a CPU with AVX2");
+  if ((layout == SparseLayout::Pairs || layout == SparseLayout::Columns) &&
+      !(std::is_same_v<T, float> && g_best_isa != Isa::Plain))
+    throw std::invalid_argument(std::string("SparseRows: the ") +
+                                (layout == SparseLayout::Pairs ? "Pairs" : "Columns") +
+                                " layout needs float and a CPU with AVX2");
   paired_ = layout == SparseLayout::Pairs || (layout == SparseLayout::Auto && sparse_pairs_preferred<T>());
+  columns_ = layout == SparseLayout::Columns;
+  if (columns_ && rows * ((cols + 1) / 2) > 0xFFFFFFFFu)
+    throw std::invalid_argument("SparseRows: the Columns layout expected rows x column pairs below 2^32, got " +
+                                std::to_string(rows) + " x " + std::to_string((cols + 1) / 2));
   rows_ = rows;
   cols_ = cols;
   row_capacity_ = cols + kSlack;
@@ -441,7 +448,16 @@ void SparseRows<T>::reset(std::size_t rows, std::size_t cols, SparseLayout layou
     value_.reset(new T[2 * need]);
     capacity_ = need;
   }
-  if (!paired_ && rows * cols > col_capacity_) {  // column lists for sparse_weight_grad: `rows` slots per column
+  if (columns_ && rows * ((cols + 1) / 2) > column_slots_) {
+    cstart_.reset(new std::uint32_t[rows * ((cols + 1) / 2)]);
+    ccount_.reset(new std::uint32_t[rows * ((cols + 1) / 2)]);
+    column_slots_ = rows * ((cols + 1) / 2);
+  }
+  if (columns_ && rows > block_slots_) {
+    block_end_.reset(new std::size_t[rows]);
+    block_slots_ = rows;
+  }
+  if (!paired_ && !columns_ && rows * cols > col_capacity_) {  // column lists for sparse_weight_grad: `rows` slots per column
     col_row_.reset(new std::uint32_t[rows * cols]);
     col_val_.reset(new T[rows * cols]);
     col_capacity_ = rows * cols;
@@ -472,6 +488,28 @@ std::size_t SparseRows<T>::range_start(std::size_t r0, std::size_t r1) const {
 
 template <class T>
 template <class F>
+std::size_t SparseRows<T>::fill_columns(std::size_t r0, std::size_t r1, F&& pair) {
+  if (r0 > r1 || r1 > rows_)
+    throw std::invalid_argument("SparseRows: expected a row range within [0, " + std::to_string(rows_) + "), got [" +
+                                std::to_string(r0) + ", " + std::to_string(r1) + ")");
+  if (r0 == r1) return 0;
+  // A block of n rows has at most n entries per column pair, so blocks starting at r0 * Q never
+  // overlap, whichever threads fill them.
+  const std::size_t Q = column_pairs();
+  std::size_t pos = r0 * Q, total = 0;
+  for (std::size_t q = 0; q < Q; ++q) {
+    const std::size_t n = pair(q, static_cast<std::uint32_t>(r0), index_.get() + pos, value_.get() + 2 * pos);
+    cstart_[r0 * Q + q] = static_cast<std::uint32_t>(pos);
+    ccount_[r0 * Q + q] = static_cast<std::uint32_t>(n);
+    pos += n;
+    total += n;
+  }
+  block_end_[r0] = r1;
+  return total;
+}
+
+template <class T>
+template <class F>
 std::size_t SparseRows<T>::fill_range(std::size_t r0, std::size_t r1, F&& unit) {
   std::size_t pos = range_start(r0, r1), total = 0;
   const std::size_t step = paired_ ? 2 : 1;
@@ -487,6 +525,21 @@ std::size_t SparseRows<T>::fill_range(std::size_t r0, std::size_t r1, F&& unit) 
 
 template <class T>
 std::size_t SparseRows<T>::compress_rows(const T* x, std::size_t r0, std::size_t r1) {
+  if (columns_)  // (the float path of a layer, not a training batch's: a plain gather suffices)
+    return fill_columns(r0, r1, [&](std::size_t q, std::uint32_t, std::uint32_t* idx, T* val) -> std::size_t {
+      const std::size_t a = 2 * q, b = 2 * q + 1;
+      std::size_t n = 0;
+      for (std::size_t r = r0; r < r1; ++r) {
+        const T va = x[r * cols_ + a], vb = b < cols_ ? x[r * cols_ + b] : T(0);
+        if (va != T(0) || vb != T(0)) {  // NaN is not 0: kept
+          idx[n] = static_cast<std::uint32_t>(r);
+          val[2 * n] = va;
+          val[2 * n + 1] = vb;
+          ++n;
+        }
+      }
+      return n;
+    });
   return fill_range(r0, r1, [&](std::size_t r, std::uint32_t* idx, T* val) -> std::size_t {
     if constexpr (std::is_same_v<T, float>)
       if (paired_) return pairs::compress_floats(x + r * cols_, r + 1 < r1 ? x + (r + 1) * cols_ : nullptr, cols_, idx, val);
@@ -498,6 +551,23 @@ template <class T>
 std::size_t SparseRows<T>::compress_bytes(const std::uint8_t* base, std::size_t stride, const std::size_t* rows,
                                           std::size_t first, std::size_t r0, std::size_t r1, T scale) {
   auto src = [&](std::size_t r) { return base + (rows ? rows[r] : first + r) * stride; };
+  if constexpr (std::is_same_v<T, float>)
+    if (columns_) {
+      // The block's rows transposed into a thread's scratch (columns of ld bytes, zero-padded),
+      // then each pair of columns taken out of it while it is in cache.
+      const std::size_t n = r1 > r0 ? r1 - r0 : 0, ld = (n + 31) / 32 * 32;
+      thread_local std::vector<const std::uint8_t*> row_ptr;
+      thread_local std::vector<std::uint8_t> cols_t;
+      row_ptr.resize(n);
+      for (std::size_t i = 0; i < n; ++i) row_ptr[i] = src(r0 + i);
+      if (cols_t.size() < (cols_ + 1) * ld) cols_t.resize((cols_ + 1) * ld);
+      if (n) pairs::transpose_bytes(row_ptr.data(), n, cols_, cols_t.data(), ld);
+      const std::uint8_t* t = cols_t.data();
+      return fill_columns(r0, r1, [&](std::size_t q, std::uint32_t row0, std::uint32_t* idx, T* val) -> std::size_t {
+        const std::uint8_t* b = 2 * q + 1 < cols_ ? t + (2 * q + 1) * ld : nullptr;
+        return pairs::compress_column_pair(t + 2 * q * ld, b, ld, scale, row0, idx, val);
+      });
+    }
   return fill_range(r0, r1, [&](std::size_t r, std::uint32_t* idx, T* val) -> std::size_t {
     if constexpr (std::is_same_v<T, float>) {
       if (paired_) {
@@ -518,7 +588,8 @@ void SparseRows<T>::copy_rows(const SparseRows& src, std::size_t first, std::siz
     throw std::invalid_argument("SparseRows::copy_rows: expected rows within (" + std::to_string(src.rows_) + ", " +
                                 std::to_string(src.cols_) + "), got rows [" + std::to_string(first + r0) + ", " +
                                 std::to_string(first + r1) + ") of " + std::to_string(cols_) + " columns");
-  if (paired_ || src.paired_) throw std::invalid_argument("SparseRows::copy_rows: expected the Rows layout on both sides");
+  if (paired_ || src.paired_ || columns_ || src.columns_)
+    throw std::invalid_argument("SparseRows::copy_rows: expected the Rows layout on both sides");
   fill_range(r0, r1, [&](std::size_t r, std::uint32_t* idx, T* val) {
     const std::size_t n = src.count_[first + r];
     std::memcpy(idx, src.index(first + r), n * sizeof(std::uint32_t));
@@ -530,6 +601,11 @@ void SparseRows<T>::copy_rows(const SparseRows& src, std::size_t first, std::siz
 template <class T>
 std::size_t SparseRows<T>::entries() const {
   std::size_t n = 0;
+  if (columns_) {
+    for (std::size_t r = 0; r < rows_; r = block_end_[r])
+      for (std::size_t q = 0; q < column_pairs(); ++q) n += column_pair_count(r, q);
+    return n;
+  }
   const std::size_t units = paired_ ? (rows_ + 1) / 2 : rows_;
   for (std::size_t r = 0; r < units; ++r) n += count_[r];
   return n;
@@ -538,6 +614,33 @@ std::size_t SparseRows<T>::entries() const {
 template <class T>
 void sparse_affine_rows(const SparseRows<T>& x, std::size_t r0, std::size_t r1, const T* W, const T* b,
                         std::size_t M, T* out, std::size_t x_first) {
+  if (x.columns()) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (r0 == r1) return;
+      if (x_first != 0 || r1 > x.rows() || x.block_end(r0) != r1)
+        throw std::invalid_argument("sparse_affine_rows: the Columns layout multiplies the blocks it was filled in; "
+                                    "expected a filled block, got rows [" + std::to_string(x_first + r0) + ", " +
+                                    std::to_string(x_first + r1) + ")");
+      // Output rows start at b; then W's rows 2q, 2q + 1 go into the rows listed for pair q, q
+      // increasing: each row's terms in increasing column, as the Rows layout adds them.
+      for (std::size_t r = r0; r < r1; ++r) {
+        if (b) std::copy(b, b + M, out + r * M);
+        else std::fill(out + r * M, out + (r + 1) * M, 0.0f);
+      }
+      std::vector<float> zeros;
+      for (std::size_t q = 0; q < x.column_pairs(); ++q) {
+        const std::size_t n = x.column_pair_count(r0, q);
+        if (n == 0) continue;
+        const float* wb = W + (2 * q + 1) * M;
+        if (2 * q + 1 >= x.cols()) {  // an odd last column: its pair's second column is 0
+          zeros.assign(M, 0.0f);
+          wb = zeros.data();
+        }
+        pairs::weight_grad(x.column_pair_rows(r0, q), x.column_pair_value(r0, q), n, W + 2 * q * M, wb, M, out);
+      }
+    }
+    return;
+  }
   if (x.paired()) {
     if constexpr (std::is_same_v<T, float>) {
       // Rows [s, e) of x; a pair that straddles either end is computed whole and its outside row
@@ -567,6 +670,38 @@ template <class T>
 void sparse_weight_grad(const SparseRows<T>& x, std::size_t k0, std::size_t k1, const T* dout, std::size_t M,
                         T* dW) {
   const std::size_t R = x.rows();
+  if (x.columns()) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (k0 % 2 != 0 || (k1 % 2 != 0 && k1 != x.cols()) || k0 > k1 || k1 > x.cols())
+        throw std::invalid_argument("sparse_weight_grad: the Columns layout sums dW rows by pairs; expected even "
+                                    "bounds (or the last row) within " + std::to_string(x.cols()) + ", got [" +
+                                    std::to_string(k0) + ", " + std::to_string(k1) + ")");
+      // dW rows 2q, 2q + 1 summed in registers over the listed dout rows, block after block (a
+      // block's sums start from the previous block's): rows increasing, the Rows layout's order.
+      std::vector<float> spare;
+      for (std::size_t q = k0 / 2; 2 * q < k1; ++q) {
+        float* da = dW + 2 * q * M;
+        float* db = da + M;
+        if (2 * q + 1 >= k1) {  // an odd last row of dW: its partner's sums are dropped
+          spare.assign(M, 0.0f);
+          db = spare.data();
+        }
+        bool first = true;
+        for (std::size_t r = 0; r < R; r = x.block_end(r)) {
+          const std::size_t n = x.column_pair_count(r, q);
+          if (n == 0 && !first) continue;
+          pairs::affine(x.column_pair_rows(r, q), x.column_pair_value(r, q), n, dout, first ? nullptr : da,
+                        first ? nullptr : db, M, da, db);
+          first = false;
+        }
+        if (first) {  // (no rows: R == 0)
+          std::fill(da, da + M, 0.0f);
+          std::fill(db, db + M, 0.0f);
+        }
+      }
+    }
+    return;
+  }
   if (x.paired()) {
     if constexpr (std::is_same_v<T, float>) {
       // dW rows [k0, k1) from 0, then each pair's terms in row order: row 2p's, then row 2p + 1's,

@@ -60,8 +60,8 @@ __attribute__((target("avx2"))) inline __m256i lane_mask(unsigned lanes) {
 // seven (masked 256-bit). 2 x NV accumulators stay in registers (NV <= 4).
 template <int NV, int TAIL>
 __attribute__((target("avx2,fma"))) void affine_block(const std::uint32_t* idx, const float* val, std::size_t n,
-                                                      const float* W, std::size_t ldw, const float* bias, float* oa,
-                                                      float* ob, unsigned lanes) {
+                                                      const float* W, std::size_t ldw, const float* bias,
+                                                      const float* bias_b, float* oa, float* ob, unsigned lanes) {
   constexpr int NA = NV > 0 ? NV : 1;
   __m256 a[NA], c[NA];
   const __m256i m8 = lane_mask(lanes);
@@ -69,11 +69,19 @@ __attribute__((target("avx2,fma"))) void affine_block(const std::uint32_t* idx, 
   __m256 ta = _mm256_setzero_ps(), tc = ta;
   __m128 ua = _mm_setzero_ps(), uc = ua;
 #pragma GCC unroll 4
-  for (int v = 0; v < NV; ++v) a[v] = c[v] = bias ? _mm256_loadu_ps(bias + 8 * v) : _mm256_setzero_ps();
+  for (int v = 0; v < NV; ++v) {
+    a[v] = bias ? _mm256_loadu_ps(bias + 8 * v) : _mm256_setzero_ps();
+    c[v] = bias_b ? _mm256_loadu_ps(bias_b + 8 * v) : _mm256_setzero_ps();
+  }
   if (bias) {
-    if (TAIL == 8) ta = tc = _mm256_maskload_ps(bias + 8 * NV, m8);
-    if (TAIL == 4) ua = uc = _mm_maskload_ps(bias + 8 * NV, m4);
-    if (TAIL == 2) ua = uc = load2(bias + 8 * NV);
+    if (TAIL == 8) ta = _mm256_maskload_ps(bias + 8 * NV, m8);
+    if (TAIL == 4) ua = _mm_maskload_ps(bias + 8 * NV, m4);
+    if (TAIL == 2) ua = load2(bias + 8 * NV);
+  }
+  if (bias_b) {
+    if (TAIL == 8) tc = _mm256_maskload_ps(bias_b + 8 * NV, m8);
+    if (TAIL == 4) uc = _mm_maskload_ps(bias_b + 8 * NV, m4);
+    if (TAIL == 2) uc = load2(bias_b + 8 * NV);
   }
   constexpr int kWidth = 8 * NV + TAIL;  // floats of the block (at least; TAIL lanes may be fewer)
   for (std::size_t u = 0; u < n; ++u) {
@@ -252,9 +260,83 @@ __attribute__((target("avx2,popcnt"))) std::size_t compress_floats(const float* 
 
 void affine(const std::uint32_t* idx, const float* val, std::size_t n, const float* W, const float* bias,
             std::size_t M, float* out_a, float* out_b) {
+  affine(idx, val, n, W, bias, bias, M, out_a, out_b);
+}
+
+void affine(const std::uint32_t* idx, const float* val, std::size_t n, const float* W, const float* bias_a,
+            const float* bias_b, std::size_t M, float* out_a, float* out_b) {
   for_blocks(M, [&]<int NV, int TAIL>(std::size_t c0, unsigned lanes) {
-    affine_block<NV, TAIL>(idx, val, n, W + c0, M, bias ? bias + c0 : nullptr, out_a + c0, out_b + c0, lanes);
+    affine_block<NV, TAIL>(idx, val, n, W + c0, M, bias_a ? bias_a + c0 : nullptr, bias_b ? bias_b + c0 : nullptr,
+                           out_a + c0, out_b + c0, lanes);
   });
+}
+
+namespace {
+const std::uint8_t g_zero_bytes[16] = {};
+}
+
+// 16 x 16 blocks through registers (four rounds of unpacks: bytes, words, dwords, qwords); rows
+// past n read a zero row, so the padding up to ld comes out 0.
+__attribute__((target("avx2"))) void transpose_bytes(const std::uint8_t* const* rows, std::size_t n,
+                                                     std::size_t cols, std::uint8_t* out, std::size_t ld) {
+  // A batch's rows are random rows of the set, touched here first: a group of 16 rows is
+  // transposed while the next group's rows are prefetched.
+  auto prefetch_group = [&](std::size_t g0, std::size_t k) {
+    for (std::size_t i = g0; i < g0 + 16 && i < n; ++i) _mm_prefetch(reinterpret_cast<const char*>(rows[i] + k), _MM_HINT_T0);
+  };
+  for (std::size_t k = 0; k < cols; k += 64) prefetch_group(0, k);
+  const std::size_t full = cols / 16 * 16;
+  for (std::size_t r0 = 0; r0 < ld; r0 += 16) {
+    for (std::size_t k = 0; k < full; k += 16) {
+      if (k % 64 == 0) prefetch_group(r0 + 16, k);
+      __m128i x[16], y[16];
+      for (int i = 0; i < 16; ++i)
+        x[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r0 + i < n ? rows[r0 + i] + k : g_zero_bytes));
+      for (int i = 0; i < 8; ++i) {  // y[2i], y[2i + 1]: columns 0-7, 8-15 of rows 2i, 2i + 1
+        y[2 * i] = _mm_unpacklo_epi8(x[2 * i], x[2 * i + 1]);
+        y[2 * i + 1] = _mm_unpackhi_epi8(x[2 * i], x[2 * i + 1]);
+      }
+      for (int i = 0; i < 4; ++i)  // x[4i + j]: columns 4j..4j+3 of rows 4i..4i+3
+        for (int h = 0; h < 2; ++h) {
+          x[4 * i + 2 * h] = _mm_unpacklo_epi16(y[4 * i + h], y[4 * i + 2 + h]);
+          x[4 * i + 2 * h + 1] = _mm_unpackhi_epi16(y[4 * i + h], y[4 * i + 2 + h]);
+        }
+      for (int i = 0; i < 2; ++i)  // y[8i + j]: columns 2j, 2j+1 of rows 8i..8i+7
+        for (int h = 0; h < 4; ++h) {
+          y[8 * i + 2 * h] = _mm_unpacklo_epi32(x[8 * i + h], x[8 * i + 4 + h]);
+          y[8 * i + 2 * h + 1] = _mm_unpackhi_epi32(x[8 * i + h], x[8 * i + 4 + h]);
+        }
+      for (int c = 0; c < 8; ++c) {  // columns 2c, 2c + 1 of rows r0..r0+15
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + (k + 2 * c) * ld + r0), _mm_unpacklo_epi64(y[c], y[8 + c]));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + (k + 2 * c + 1) * ld + r0),
+                         _mm_unpackhi_epi64(y[c], y[8 + c]));
+      }
+    }
+  }
+  for (std::size_t k = full; k < cols; ++k)
+    for (std::size_t i = 0; i < ld; ++i) out[k * ld + i] = i < n ? rows[i][k] : 0;
+}
+
+// A column of a batch is mostly zeros with scattered non-zeros, so each one is taken out by its
+// bit (packing 8 lanes at a time, as compress_bytes does along rows, cost more here).
+__attribute__((target("avx2,bmi"))) std::size_t compress_column_pair(const std::uint8_t* a, const std::uint8_t* b,
+                                                                      std::size_t ld, float scale, std::uint32_t row0,
+                                                                      std::uint32_t* idx, float* val) {
+  std::size_t n = 0;
+  for (std::size_t j = 0; j < ld; j += 32) {
+    __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + j));
+    if (b) v = _mm256_or_si256(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + j)));
+    unsigned m = ~static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_setzero_si256())));
+    while (m) {
+      const std::size_t i = j + static_cast<std::size_t>(__builtin_ctz(m));
+      m &= m - 1;
+      idx[n] = row0 + static_cast<std::uint32_t>(i);
+      val[2 * n] = float(a[i]) * scale;
+      val[2 * n + 1] = b ? float(b[i]) * scale : 0.0f;
+      ++n;
+    }
+  }
+  return n;
 }
 
 void weight_grad(const std::uint32_t* idx, const float* val, std::size_t n, const float* da, const float* db,
@@ -279,6 +361,17 @@ std::size_t compress_floats(const float*, const float*, std::size_t, std::uint32
   throw std::logic_error("paired sparse kernels need x86-64 AVX2");
 }
 void affine(const std::uint32_t*, const float*, std::size_t, const float*, const float*, std::size_t, float*, float*) {
+  throw std::logic_error("paired sparse kernels need x86-64 AVX2");
+}
+void affine(const std::uint32_t*, const float*, std::size_t, const float*, const float*, const float*, std::size_t,
+            float*, float*) {
+  throw std::logic_error("paired sparse kernels need x86-64 AVX2");
+}
+void transpose_bytes(const std::uint8_t* const*, std::size_t, std::size_t, std::uint8_t*, std::size_t) {
+  throw std::logic_error("paired sparse kernels need x86-64 AVX2");
+}
+std::size_t compress_column_pair(const std::uint8_t*, const std::uint8_t*, std::size_t, float, std::uint32_t,
+                                 std::uint32_t*, float*) {
   throw std::logic_error("paired sparse kernels need x86-64 AVX2");
 }
 void weight_grad(const std::uint32_t*, const float*, std::size_t, const float*, const float*, std::size_t, float*) {

@@ -29,8 +29,25 @@ std::size_t compress_floats(const float* a, const float* b, std::size_t cols, st
 void affine(const std::uint32_t* idx, const float* val, std::size_t n, const float* W, const float* bias,
             std::size_t M, float* out_a, float* out_b);
 
+// The same with a start of its own for each row (null: 0); bias_a may be out_a (the sums go on
+// from the values there) and bias_b out_b.
+void affine(const std::uint32_t* idx, const float* val, std::size_t n, const float* W, const float* bias_a,
+            const float* bias_b, std::size_t M, float* out_a, float* out_b);
+
 // dW[idx[u], :] = (dW[idx[u], :] + val[2u] da) + val[2u + 1] db for u in [0, n), in that order.
 void weight_grad(const std::uint32_t* idx, const float* val, std::size_t n, const float* da, const float* db,
                  std::size_t M, float* dW);
+
+// The columns layout (SparseLayout::Columns): a block of rows transposed, then each pair of
+// columns as the list of the block's rows that have a non-zero in either.
+//
+// out[k * ld + i] = rows[i][k] for k < cols and i < ld (0 for i >= n); ld a multiple of 32, >= n.
+void transpose_bytes(const std::uint8_t* const* rows, std::size_t n, std::size_t cols, std::uint8_t* out,
+                     std::size_t ld);
+// The rows i < ld where a[i] or b[i] (b null: zeros) is non-zero, increasing: idx[u] = row0 + i,
+// val[2u] = float(a[i]) * scale, val[2u + 1] = float(b[i]) * scale. Writes exactly the entries
+// returned. ld a multiple of 32.
+std::size_t compress_column_pair(const std::uint8_t* a, const std::uint8_t* b, std::size_t ld, float scale,
+                                 std::uint32_t row0, std::uint32_t* idx, float* val);
 
 }  // namespace dlfs::pairs

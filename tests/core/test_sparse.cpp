@@ -167,6 +167,73 @@ TEST(SparseRows, PairsLayoutGivesTheRowsLayoutsNumbers) {
   }
 }
 
+// The Columns layout (AVX2): each block of rows, transposed, lists per pair of columns the rows
+// with a non-zero in either, with both values, from bytes and from floats alike; x W + b per block
+// and x^T dout over the blocks equal the Rows layout's bit for bit. Blocks of 20, 17 and 37 rows
+// (the transposition's 16- and 32-row groups, partly padded), 45 columns (an odd last column, and
+// 13 past the last 16-column group), widths that exercise every column-block tail.
+TEST(SparseRows, ColumnsLayoutGivesTheRowsLayoutsNumbers) {
+  RestoreKernels restore;
+  if (!set_sparse_kernels("avx2")) GTEST_SKIP() << "no AVX2 on this CPU: the Columns layout is never used";
+  Rng rng(13);
+  for (std::size_t M : {1u, 3u, 8u, 10u, 18u, 50u, 77u}) {
+    const std::size_t rows = 37, cols = 45;
+    std::vector<std::uint8_t> bytes(rows * cols);
+    for (auto& b : bytes) b = rng.uniform() < 0.3 ? std::uint8_t(1 + rng.randint(255)) : std::uint8_t(0);
+    Tensor<float> x({rows, cols});
+    for (std::size_t i = 0; i < bytes.size(); ++i) x[i] = float(bytes[i]) * (1.0f / 255.0f);
+    auto W = dense_matrix<float>(cols, M, false, 3 + M), bias = dense_matrix<float>(1, M, false, 5 + M);
+    auto dout = dense_matrix<float>(rows, M, false, 7 + M);
+    SparseRows<float> by_rows, two_blocks, one_block, from_floats;
+    by_rows.reset(rows, cols, SparseLayout::Rows);
+    two_blocks.reset(rows, cols, SparseLayout::Columns);
+    one_block.reset(rows, cols, SparseLayout::Columns);
+    from_floats.reset(rows, cols, SparseLayout::Columns);
+    ASSERT_TRUE(two_blocks.columns());
+    ASSERT_FALSE(two_blocks.paired());
+    by_rows.compress_rows(x.data(), 0, rows);
+    two_blocks.compress_bytes(bytes.data(), cols, nullptr, 0, 20, rows, 1.0f / 255.0f);  // filled out of order
+    two_blocks.compress_bytes(bytes.data(), cols, nullptr, 0, 0, 20, 1.0f / 255.0f);
+    one_block.compress_bytes(bytes.data(), cols, nullptr, 0, 0, rows, 1.0f / 255.0f);
+    from_floats.compress_rows(x.data(), 0, rows);
+    EXPECT_EQ(two_blocks.entries(), one_block.entries());
+    for (std::size_t r0 : {0u, 20u}) {
+      ASSERT_EQ(two_blocks.block_end(r0), r0 == 0 ? 20u : rows);
+      for (std::size_t q = 0; q < (cols + 1) / 2; ++q) {
+        std::size_t want = 0;
+        for (std::size_t r = r0; r < two_blocks.block_end(r0); ++r) {
+          const std::uint8_t a = bytes[r * cols + 2 * q], b = 2 * q + 1 < cols ? bytes[r * cols + 2 * q + 1] : 0;
+          if (!(a | b)) continue;
+          ASSERT_LT(want, two_blocks.column_pair_count(r0, q));
+          EXPECT_EQ(two_blocks.column_pair_rows(r0, q)[want], r);
+          EXPECT_EQ(two_blocks.column_pair_value(r0, q)[2 * want], float(a) * (1.0f / 255.0f));
+          EXPECT_EQ(two_blocks.column_pair_value(r0, q)[2 * want + 1], float(b) * (1.0f / 255.0f));
+          ++want;
+        }
+        EXPECT_EQ(two_blocks.column_pair_count(r0, q), want) << "block " << r0 << " pair " << q;
+      }
+    }
+    Tensor<float> want({rows, M}), got({rows, M}, 99.0f), got_one({rows, M}), got_floats({rows, M});
+    sparse_affine_rows(by_rows, 0, rows, W.data(), bias.data(), M, want.data());
+    sparse_affine_rows(two_blocks, 0, 20, W.data(), bias.data(), M, got.data());
+    sparse_affine_rows(two_blocks, 20, rows, W.data(), bias.data(), M, got.data());
+    sparse_affine_rows(one_block, 0, rows, W.data(), bias.data(), M, got_one.data());
+    sparse_affine_rows(from_floats, 0, rows, W.data(), bias.data(), M, got_floats.data());
+    EXPECT_EQ(got, want) << "M " << M;
+    EXPECT_EQ(got_one, want) << "M " << M;
+    EXPECT_EQ(got_floats, want) << "M " << M;
+    EXPECT_THROW(sparse_affine_rows(two_blocks, 0, 10, W.data(), bias.data(), M, got.data()), std::invalid_argument);
+    Tensor<float> dW_want({cols, M}), dW_got({cols, M}, 99.0f), dW_one({cols, M}, 99.0f);
+    sparse_weight_grad(by_rows, 0, cols, dout.data(), M, dW_want.data());
+    sparse_weight_grad(two_blocks, 0, 20, dout.data(), M, dW_got.data());  // two ranges, as two threads
+    sparse_weight_grad(two_blocks, 20, cols, dout.data(), M, dW_got.data());
+    sparse_weight_grad(one_block, 0, cols, dout.data(), M, dW_one.data());
+    EXPECT_EQ(dW_got, dW_want) << "M " << M;
+    EXPECT_EQ(dW_one, dW_want) << "M " << M;
+    EXPECT_THROW(sparse_weight_grad(two_blocks, 3, cols, dout.data(), M, dW_got.data()), std::invalid_argument);
+  }
+}
+
 // NaN is not zero: it must reach the output as it would through the GEMM.
 TEST(SparseRows, KeepsNaN) {
   RestoreKernels restore;

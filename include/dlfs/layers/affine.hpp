@@ -64,7 +64,8 @@ class Affine : public Layer<T> {
   Tensor<T> out_, dx_;
   bool used_sparse_ = false, allow_sparse_ = true, inference_only_ = false;
 
-  void sparse_product(std::size_t N, const SparseFill& fill);
+  void sparse_product(std::size_t N, const SparseFill& fill, SparseLayout layout);
+  bool columns_preferred() const;
 };
 
 extern template class Affine<float>;
