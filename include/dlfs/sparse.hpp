@@ -69,7 +69,7 @@ class SparseRows {
   const std::uint32_t* pair_index(std::size_t p) const { return index_.get() + start_[p]; }
   const T* pair_value(std::size_t p) const { return value_.get() + 2 * start_[p]; }
   // Columns layout: the block filled as [r0, block_end(r0)); its column pair q (columns 2q,
-  // 2q + 1) has column_pair_count(r0, q) rows column_pair_rows(r0, q)[u] (batch rows,
+  // 2q + 1) has column_pair_count(r0, q) rows column_pair_rows(r0, q)[u] (counted from r0,
   // increasing) with values column_pair_value(r0, q)[2u] (column 2q) and [2u + 1] (column 2q + 1).
   std::size_t block_end(std::size_t r0) const { return block_end_[r0]; }
   std::size_t column_pairs() const { return (cols_ + 1) / 2; }

@@ -532,7 +532,7 @@ std::size_t SparseRows<T>::compress_rows(const T* x, std::size_t r0, std::size_t
       for (std::size_t r = r0; r < r1; ++r) {
         const T va = x[r * cols_ + a], vb = b < cols_ ? x[r * cols_ + b] : T(0);
         if (va != T(0) || vb != T(0)) {  // NaN is not 0: kept
-          idx[n] = static_cast<std::uint32_t>(r);
+          idx[n] = static_cast<std::uint32_t>(r - r0);
           val[2 * n] = va;
           val[2 * n + 1] = vb;
           ++n;
@@ -563,9 +563,9 @@ std::size_t SparseRows<T>::compress_bytes(const std::uint8_t* base, std::size_t 
       if (cols_t.size() < (cols_ + 1) * ld) cols_t.resize((cols_ + 1) * ld);
       if (n) pairs::transpose_bytes(row_ptr.data(), n, cols_, cols_t.data(), ld);
       const std::uint8_t* t = cols_t.data();
-      return fill_columns(r0, r1, [&](std::size_t q, std::uint32_t row0, std::uint32_t* idx, T* val) -> std::size_t {
+      return fill_columns(r0, r1, [&](std::size_t q, std::uint32_t, std::uint32_t* idx, T* val) -> std::size_t {
         const std::uint8_t* b = 2 * q + 1 < cols_ ? t + (2 * q + 1) * ld : nullptr;
-        return pairs::compress_column_pair(t + 2 * q * ld, b, ld, scale, row0, idx, val);
+        return pairs::compress_column_pair(t + 2 * q * ld, b, ld, scale, 0, idx, val);
       });
     }
   return fill_range(r0, r1, [&](std::size_t r, std::uint32_t* idx, T* val) -> std::size_t {
@@ -617,26 +617,28 @@ void sparse_affine_rows(const SparseRows<T>& x, std::size_t r0, std::size_t r1, 
   if (x.columns()) {
     if constexpr (std::is_same_v<T, float>) {
       if (r0 == r1) return;
-      if (x_first != 0 || r1 > x.rows() || x.block_end(r0) != r1)
+      const std::size_t s = x_first + r0;
+      if (r1 < r0 || x_first + r1 > x.rows() || x.block_end(s) != x_first + r1)
         throw std::invalid_argument("sparse_affine_rows: the Columns layout multiplies the blocks it was filled in; "
-                                    "expected a filled block, got rows [" + std::to_string(x_first + r0) + ", " +
+                                    "expected a filled block, got rows [" + std::to_string(s) + ", " +
                                     std::to_string(x_first + r1) + ")");
       // Output rows start at b; then W's rows 2q, 2q + 1 go into the rows listed for pair q, q
       // increasing: each row's terms in increasing column, as the Rows layout adds them.
-      for (std::size_t r = r0; r < r1; ++r) {
-        if (b) std::copy(b, b + M, out + r * M);
-        else std::fill(out + r * M, out + (r + 1) * M, 0.0f);
+      float* o = out + r0 * M;  // the block's rows (listed relative to its first)
+      for (std::size_t r = 0; r < r1 - r0; ++r) {
+        if (b) std::copy(b, b + M, o + r * M);
+        else std::fill(o + r * M, o + (r + 1) * M, 0.0f);
       }
       std::vector<float> zeros;
       for (std::size_t q = 0; q < x.column_pairs(); ++q) {
-        const std::size_t n = x.column_pair_count(r0, q);
+        const std::size_t n = x.column_pair_count(s, q);
         if (n == 0) continue;
         const float* wb = W + (2 * q + 1) * M;
         if (2 * q + 1 >= x.cols()) {  // an odd last column: its pair's second column is 0
           zeros.assign(M, 0.0f);
           wb = zeros.data();
         }
-        pairs::weight_grad(x.column_pair_rows(r0, q), x.column_pair_value(r0, q), n, W + 2 * q * M, wb, M, out);
+        pairs::weight_grad(x.column_pair_rows(s, q), x.column_pair_value(s, q), n, W + 2 * q * M, wb, M, o);
       }
     }
     return;
@@ -690,7 +692,7 @@ void sparse_weight_grad(const SparseRows<T>& x, std::size_t k0, std::size_t k1, 
         for (std::size_t r = 0; r < R; r = x.block_end(r)) {
           const std::size_t n = x.column_pair_count(r, q);
           if (n == 0 && !first) continue;
-          pairs::affine(x.column_pair_rows(r, q), x.column_pair_value(r, q), n, dout, first ? nullptr : da,
+          pairs::affine(x.column_pair_rows(r, q), x.column_pair_value(r, q), n, dout + r * M, first ? nullptr : da,
                         first ? nullptr : db, M, da, db);
           first = false;
         }

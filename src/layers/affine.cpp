@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <stdexcept>
+#include <vector>
 
 #include "dlfs/layers/fault.hpp"
 #include "dlfs/linalg.hpp"
@@ -85,7 +86,7 @@ const Tensor<T>& Affine<T>::forward_sparse(std::size_t N, const SparseFill& fill
   out_.resize({N, M});
   used_sparse_ = true;
   inference_only_ = false;
-  sparse_product(N, fill, columns_preferred() ? SparseLayout::Columns : SparseLayout::Auto);
+  sparse_product(N, fill, batch_layout());
   return out_;
 }
 
@@ -109,6 +110,20 @@ const Tensor<T>& Affine<T>::forward_sparse_rows(const SparseRows<T>& xs, std::si
   out_.resize({N, M});
   used_sparse_ = true;
   inference_only_ = true;
+  if (xs.columns()) {  // block by block, as the set was filled (the rows must be whole blocks)
+    std::vector<std::size_t> starts;
+    for (std::size_t r = first; r < first + N; r = xs.block_end(r)) starts.push_back(r - first);
+    starts.push_back(N);
+    const std::size_t blocks = starts.size() - 1;
+    const int tasks = static_cast<int>(std::min<std::size_t>(blocks, num_threads()));
+    parallel_tasks(tasks, [&](int t) {
+      std::size_t j0, j1;
+      split_range(blocks, tasks, t, j0, j1);
+      for (std::size_t j = j0; j < j1; ++j)
+        sparse_affine_rows(xs, starts[j], starts[j + 1], W_.value.data(), b_.value.data(), M, out_.data(), first);
+    });
+    return out_;
+  }
   const int tasks = static_cast<int>(std::min<std::size_t>({std::size_t(num_threads()), std::max<std::size_t>(N / 16, 1), 64}));
   parallel_tasks(tasks, [&](int t) {
     std::size_t r0, r1;
@@ -120,21 +135,25 @@ const Tensor<T>& Affine<T>::forward_sparse_rows(const SparseRows<T>& xs, std::si
 
 // Rows are split between threads, each compressing its rows and multiplying them while they are
 // still in cache; each row's sum is the same whichever thread computes it. The split is by pairs
-// of rows, which the paired layout fills together. In the Columns layout a task's rows are also
-// its block, of at most 128 rows so that the block's output rows stay in L1.
+// of rows, which the paired layout fills together. In the Columns layout the rows are cut into
+// blocks of at most 128 (a block's output rows stay in L1), each thread taking a run of blocks.
 template <class T>
 void Affine<T>::sparse_product(std::size_t N, const SparseFill& fill, SparseLayout layout) {
   const std::size_t D = W_.value.dim(0), M = W_.value.dim(1), P = (N + 1) / 2;
   xs_.reset(N, D, layout);
-  std::size_t want = std::min<std::size_t>(num_threads(), std::max<std::size_t>(P / 8, 1));
-  if (layout == SparseLayout::Columns) want = std::max(want, (N + 127) / 128);
-  const int tasks = static_cast<int>(std::min<std::size_t>({want, P, 64}));
+  std::size_t blocks = std::min<std::size_t>({std::size_t(num_threads()), std::max<std::size_t>(P / 8, 1), 64});
+  if (layout == SparseLayout::Columns) blocks = std::max(blocks, (N + 127) / 128);
+  const int tasks = static_cast<int>(std::min<std::size_t>(blocks, num_threads()));  // (parallel_tasks' cap)
   parallel_tasks(tasks, [&](int t) {
-    std::size_t p0, p1;
-    split_range(P, tasks, t, p0, p1);
-    const std::size_t r0 = 2 * p0, r1 = std::min(2 * p1, N);
-    fill(xs_, r0, r1);
-    sparse_affine_rows(xs_, r0, r1, W_.value.data(), b_.value.data(), M, out_.data());  // (N, M)
+    std::size_t j0, j1;
+    split_range(blocks, tasks, t, j0, j1);
+    for (std::size_t j = j0; j < j1; ++j) {
+      std::size_t p0, p1;
+      split_range(P, static_cast<int>(blocks), static_cast<int>(j), p0, p1);
+      const std::size_t r0 = 2 * p0, r1 = std::min(2 * p1, N);
+      fill(xs_, r0, r1);
+      sparse_affine_rows(xs_, r0, r1, W_.value.data(), b_.value.data(), M, out_.data());  // (N, M)
+    }
   });
 }
 

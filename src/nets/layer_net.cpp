@@ -92,6 +92,12 @@ double LayerNet<T>::sparse_max_density() const {
 }
 
 template <class T>
+SparseLayout LayerNet<T>::sparse_layout() const {
+  const Affine<T>* affine = first_affine();
+  return affine ? affine->batch_layout() : SparseLayout::Auto;
+}
+
+template <class T>
 const Tensor<T>& LayerNet<T>::predict_sparse(std::size_t N, const typename Affine<T>::SparseFill& fill, bool train) {
   Affine<T>* affine = first_affine();
   if (!affine) throw std::logic_error("LayerNet: sparse input needs an Affine first layer, " + this->name() + " has none");

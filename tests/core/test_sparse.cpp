@@ -205,7 +205,7 @@ TEST(SparseRows, ColumnsLayoutGivesTheRowsLayoutsNumbers) {
           const std::uint8_t a = bytes[r * cols + 2 * q], b = 2 * q + 1 < cols ? bytes[r * cols + 2 * q + 1] : 0;
           if (!(a | b)) continue;
           ASSERT_LT(want, two_blocks.column_pair_count(r0, q));
-          EXPECT_EQ(two_blocks.column_pair_rows(r0, q)[want], r);
+          EXPECT_EQ(two_blocks.column_pair_rows(r0, q)[want], r - r0);  // counted from the block's first row
           EXPECT_EQ(two_blocks.column_pair_value(r0, q)[2 * want], float(a) * (1.0f / 255.0f));
           EXPECT_EQ(two_blocks.column_pair_value(r0, q)[2 * want + 1], float(b) * (1.0f / 255.0f));
           ++want;
@@ -223,6 +223,9 @@ TEST(SparseRows, ColumnsLayoutGivesTheRowsLayoutsNumbers) {
     EXPECT_EQ(got_one, want) << "M " << M;
     EXPECT_EQ(got_floats, want) << "M " << M;
     EXPECT_THROW(sparse_affine_rows(two_blocks, 0, 10, W.data(), bias.data(), M, got.data()), std::invalid_argument);
+    Tensor<float> tail({rows - 20, M});  // the second block alone, as a slice of a kept set
+    sparse_affine_rows(two_blocks, 0, rows - 20, W.data(), bias.data(), M, tail.data(), 20);
+    for (std::size_t i = 0; i < tail.size(); ++i) ASSERT_EQ(tail[i], want[20 * M + i]) << "M " << M << " " << i;
     Tensor<float> dW_want({cols, M}), dW_got({cols, M}, 99.0f), dW_one({cols, M}, 99.0f);
     sparse_weight_grad(by_rows, 0, cols, dout.data(), M, dW_want.data());
     sparse_weight_grad(two_blocks, 0, 20, dout.data(), M, dW_got.data());  // two ranges, as two threads

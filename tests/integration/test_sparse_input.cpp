@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "dlfs/data/dataset.hpp"
+#include "dlfs/linalg.hpp"
 #include "dlfs/nets/two_layer_net.hpp"
 #include "dlfs/optim/optimizer.hpp"
 #include "dlfs/rng.hpp"
@@ -90,6 +91,34 @@ TEST(SparseInput, PredictAndGradientEqualTheFloatPath) {
   auto pd = dense.params(), ps = sparse.params();
   for (std::size_t k = 0; k < pd.size(); ++k)
     for (std::size_t i = 0; i < pd[k]->grad.size(); ++i) ASSERT_EQ(ps[k]->grad[i], pd[k]->grad[i]) << pd[k]->name << i;
+}
+
+// Batches and kept sets larger than a block of the Columns layout (128 rows) with 1 and 2
+// threads: every block is computed (the output of a fresh net starts unset, so a skipped block
+// shows), through the caller's fill and through a set compressed once, whatever the layout.
+TEST(SparseInput, LargeBatchesEqualTheFloatPathWithOneOrTwoThreads) {
+  const int saved = num_threads();
+  Dataset d = bytes_dataset(700, 0.2, 9);
+  const std::size_t n = 700, px = d.pixels();
+  Tensor<float> x, t;
+  gather_batch(d, nullptr, n, true, x, t);
+  TwoLayerNet<float> dense(56, 7, 10, 0.5, 4);
+  const Tensor<float> want = dense.predict(x);
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    TwoLayerNet<float> sparse(56, 7, 10, 0.5, 4);
+    const Tensor<float>& y = sparse.predict_sparse(
+        n, [&](SparseRows<float>& xs, std::size_t r0, std::size_t r1) { sparse_batch_rows(d, nullptr, 0, xs, r0, r1); });
+    ASSERT_EQ(y.shape(), want.shape());
+    for (std::size_t i = 0; i < want.size(); ++i) ASSERT_EQ(y[i], want[i]) << threads << " threads, " << i;
+    SparseRows<float> kept;
+    kept.reset(n, px, sparse.sparse_layout());
+    for (std::size_t b = 0; b < n; b += 128) kept.compress_bytes(d.images.data(), px, nullptr, 0, b, std::min(n, b + 128), 1.0f / 255.0f);
+    TwoLayerNet<float> fresh(56, 7, 10, 0.5, 4);
+    const Tensor<float>& z = fresh.predict_sparse_rows(kept, 128, 512);  // blocks 1-4
+    for (std::size_t i = 0; i < z.size(); ++i) ASSERT_EQ(z[i], want[128 * 10 + i]) << threads << " threads, " << i;
+  }
+  set_num_threads(saved);
 }
 
 TEST(SparseInput, TrainingTakesTheSparsePathOnlyForSparseBatches) {

@@ -49,6 +49,9 @@ class Affine : public Layer<T> {
   static constexpr double kSparseMaxDensity = 0.35;
   static constexpr std::size_t kPairsMaxOutputs = 64;
   double sparse_max_density() const;
+  // The layout of batches filled by the caller (forward_sparse): Columns where the paired
+  // kernels go at every density (see sparse_max_density), else Auto.
+  SparseLayout batch_layout() const { return columns_preferred() ? SparseLayout::Columns : SparseLayout::Auto; }
   // Whether the last forward took the sparse path (tests).
   bool used_sparse() const { return used_sparse_; }
   // false forces the GEMM path (tests compare the two paths).

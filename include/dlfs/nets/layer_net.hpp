@@ -36,6 +36,9 @@ class LayerNet : public Net<T> {
   bool sparse_input() const;
   // The first Affine's sparse_max_density() (0 without one): batches at most this dense go sparse.
   double sparse_max_density() const;
+  // The first Affine's batch_layout(): how a set compressed once for predict_sparse_rows is best
+  // kept (SparseLayout::Columns: in blocks of at most 128 rows).
+  SparseLayout sparse_layout() const;
   const Tensor<T>& predict_sparse(std::size_t N, const typename Affine<T>::SparseFill& fill, bool train = false);
   // Inference on rows [first, first + N) of a set compressed once (Affine::forward_sparse_rows).
   const Tensor<T>& predict_sparse_rows(const SparseRows<T>& xs, std::size_t first, std::size_t N);
