@@ -563,9 +563,15 @@ std::size_t SparseRows<T>::compress_bytes(const std::uint8_t* base, std::size_t 
       if (cols_t.size() < (cols_ + 1) * ld) cols_t.resize((cols_ + 1) * ld);
       if (n) pairs::transpose_bytes(row_ptr.data(), n, cols_, cols_t.data(), ld);
       const std::uint8_t* t = cols_t.data();
+      thread_local float value_of[256];
+      thread_local float table_scale = 0.0f;
+      if (table_scale != scale) {  // (the table holds exactly float(byte) * scale, as the other paths compute)
+        for (int v = 0; v < 256; ++v) value_of[v] = float(v) * scale;
+        table_scale = scale;
+      }
       return fill_columns(r0, r1, [&](std::size_t q, std::uint32_t, std::uint32_t* idx, T* val) -> std::size_t {
         const std::uint8_t* b = 2 * q + 1 < cols_ ? t + (2 * q + 1) * ld : nullptr;
-        return pairs::compress_column_pair(t + 2 * q * ld, b, ld, scale, 0, idx, val);
+        return pairs::compress_column_pair(t + 2 * q * ld, b, ld, value_of, 0, idx, val);
       });
     }
   return fill_range(r0, r1, [&](std::size_t r, std::uint32_t* idx, T* val) -> std::size_t {

@@ -58,7 +58,7 @@ __attribute__((target("avx2"))) inline __m256i lane_mask(unsigned lanes) {
 // A column block of a pair: NV full 8-float vectors, then a tail of `lanes` < 8 columns kept as
 // TAIL: 0 none, 2 exactly two lanes (one 64-bit load), 4 up to four (masked 128-bit), 8 five to
 // seven (masked 256-bit). 2 x NV accumulators stay in registers (NV <= 4).
-template <int NV, int TAIL>
+template <int NV, int TAIL, bool PREFETCH = true>
 __attribute__((target("avx2,fma"))) void affine_block(const std::uint32_t* idx, const float* val, std::size_t n,
                                                       const float* W, std::size_t ldw, const float* bias,
                                                       const float* bias_b, float* oa, float* ob, unsigned lanes) {
@@ -87,9 +87,11 @@ __attribute__((target("avx2,fma"))) void affine_block(const std::uint32_t* idx, 
   for (std::size_t u = 0; u < n; ++u) {
     // The block of the W row a few entries ahead, both ends (W rows come from L2: 784 x 50
     // floats are 157 KB); the index is clamped, so only listed rows are touched.
-    const float* ahead = W + std::size_t(idx[u + 6 < n ? u + 6 : n - 1]) * ldw;
-    _mm_prefetch(reinterpret_cast<const char*>(ahead), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(ahead + kWidth - 1), _MM_HINT_T0);
+    if (PREFETCH) {
+      const float* ahead = W + std::size_t(idx[u + 6 < n ? u + 6 : n - 1]) * ldw;
+      _mm_prefetch(reinterpret_cast<const char*>(ahead), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(ahead + kWidth - 1), _MM_HINT_T0);
+    }
     const float* w = W + std::size_t(idx[u]) * ldw;
     const __m128 both = pair_values(val + 2 * u);
     const __m256 xa = _mm256_broadcastss_ps(both), xc = _mm256_broadcastss_ps(_mm_movehdup_ps(both));
@@ -260,14 +262,18 @@ __attribute__((target("avx2,popcnt"))) std::size_t compress_floats(const float* 
 
 void affine(const std::uint32_t* idx, const float* val, std::size_t n, const float* W, const float* bias,
             std::size_t M, float* out_a, float* out_b) {
-  affine(idx, val, n, W, bias, bias, M, out_a, out_b);
+  for_blocks(M, [&]<int NV, int TAIL>(std::size_t c0, unsigned lanes) {
+    const float* b = bias ? bias + c0 : nullptr;
+    affine_block<NV, TAIL>(idx, val, n, W + c0, M, b, b, out_a + c0, out_b + c0, lanes);
+  });
 }
 
+// (W here is a block's dout rows, a few KB that stay in L1: no prefetch.)
 void affine(const std::uint32_t* idx, const float* val, std::size_t n, const float* W, const float* bias_a,
             const float* bias_b, std::size_t M, float* out_a, float* out_b) {
   for_blocks(M, [&]<int NV, int TAIL>(std::size_t c0, unsigned lanes) {
-    affine_block<NV, TAIL>(idx, val, n, W + c0, M, bias_a ? bias_a + c0 : nullptr, bias_b ? bias_b + c0 : nullptr,
-                           out_a + c0, out_b + c0, lanes);
+    affine_block<NV, TAIL, false>(idx, val, n, W + c0, M, bias_a ? bias_a + c0 : nullptr,
+                                  bias_b ? bias_b + c0 : nullptr, out_a + c0, out_b + c0, lanes);
   });
 }
 
@@ -320,8 +326,8 @@ __attribute__((target("avx2"))) void transpose_bytes(const std::uint8_t* const* 
 // A column of a batch is mostly zeros with scattered non-zeros, so each one is taken out by its
 // bit (packing 8 lanes at a time, as compress_bytes does along rows, cost more here).
 __attribute__((target("avx2,bmi"))) std::size_t compress_column_pair(const std::uint8_t* a, const std::uint8_t* b,
-                                                                      std::size_t ld, float scale, std::uint32_t row0,
-                                                                      std::uint32_t* idx, float* val) {
+                                                                      std::size_t ld, const float* value_of,
+                                                                      std::uint32_t row0, std::uint32_t* idx, float* val) {
   std::size_t n = 0;
   for (std::size_t j = 0; j < ld; j += 32) {
     __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + j));
@@ -331,8 +337,8 @@ __attribute__((target("avx2,bmi"))) std::size_t compress_column_pair(const std::
       const std::size_t i = j + static_cast<std::size_t>(__builtin_ctz(m));
       m &= m - 1;
       idx[n] = row0 + static_cast<std::uint32_t>(i);
-      val[2 * n] = float(a[i]) * scale;
-      val[2 * n + 1] = b ? float(b[i]) * scale : 0.0f;
+      val[2 * n] = value_of[a[i]];
+      val[2 * n + 1] = b ? value_of[b[i]] : 0.0f;
       ++n;
     }
   }
@@ -370,7 +376,7 @@ void affine(const std::uint32_t*, const float*, std::size_t, const float*, const
 void transpose_bytes(const std::uint8_t* const*, std::size_t, std::size_t, std::uint8_t*, std::size_t) {
   throw std::logic_error("paired sparse kernels need x86-64 AVX2");
 }
-std::size_t compress_column_pair(const std::uint8_t*, const std::uint8_t*, std::size_t, float, std::uint32_t,
+std::size_t compress_column_pair(const std::uint8_t*, const std::uint8_t*, std::size_t, const float*, std::uint32_t,
                                  std::uint32_t*, float*) {
   throw std::logic_error("paired sparse kernels need x86-64 AVX2");
 }
