@@ -433,6 +433,7 @@ void SparseRows<T>::reset(std::size_t rows, std::size_t cols, SparseLayout layou
                                 " layout needs float and a CPU with AVX2");
   paired_ = layout == SparseLayout::Pairs || (layout == SparseLayout::Auto && sparse_pairs_preferred<T>());
   columns_ = layout == SparseLayout::Columns;
+  split_ = false;
   if (columns_ && rows * ((cols + 1) / 2) > 0xFFFFFFFFu)
     throw std::invalid_argument("SparseRows: the Columns layout expected rows x column pairs below 2^32, got " +
                                 std::to_string(rows) + " x " + std::to_string((cols + 1) / 2));
@@ -451,6 +452,8 @@ void SparseRows<T>::reset(std::size_t rows, std::size_t cols, SparseLayout layou
   if (columns_ && rows * ((cols + 1) / 2) > column_slots_) {
     cstart_.reset(new std::uint32_t[rows * ((cols + 1) / 2)]);
     ccount_.reset(new std::uint32_t[rows * ((cols + 1) / 2)]);
+    cboth_.reset(new std::uint32_t[rows * ((cols + 1) / 2)]);
+    cfirst_.reset(new std::uint32_t[rows * ((cols + 1) / 2)]);
     column_slots_ = rows * ((cols + 1) / 2);
   }
   if (columns_ && rows > block_slots_) {
@@ -493,6 +496,7 @@ std::size_t SparseRows<T>::fill_columns(std::size_t r0, std::size_t r1, F&& pair
     throw std::invalid_argument("SparseRows: expected a row range within [0, " + std::to_string(rows_) + "), got [" +
                                 std::to_string(r0) + ", " + std::to_string(r1) + ")");
   if (r0 == r1) return 0;
+  split_ = false;
   // A block of n rows has at most n entries per column pair, so blocks starting at r0 * Q never
   // overlap, whichever threads fill them.
   const std::size_t Q = column_pairs();
@@ -506,6 +510,39 @@ std::size_t SparseRows<T>::fill_columns(std::size_t r0, std::size_t r1, F&& pair
   }
   block_end_[r0] = r1;
   return total;
+}
+
+template <class T>
+void SparseRows<T>::split_column_pairs() {
+  if (!columns_) throw std::invalid_argument("SparseRows::split_column_pairs: expected the Columns layout");
+  if (split_) return;
+  const std::size_t Q = column_pairs();
+  std::vector<std::uint32_t> idx;
+  std::vector<T> val;
+  for (std::size_t r = 0; r < rows_; r = block_end_[r])
+    for (std::size_t q = 0; q < Q; ++q) {
+      const std::size_t k = r * Q + q, n = ccount_[k];
+      std::uint32_t* pi = index_.get() + cstart_[k];
+      T* pv = value_.get() + 2 * std::size_t(cstart_[k]);
+      idx.assign(pi, pi + n);
+      val.assign(pv, pv + 2 * n);
+      std::size_t out = 0, both = 0, first = 0;
+      for (int part = 0; part < 3; ++part)
+        for (std::size_t u = 0; u < n; ++u) {
+          const bool a = val[2 * u] != T(0), b = val[2 * u + 1] != T(0);  // (NaN counts as non-zero)
+          if ((part == 0 && a && b) || (part == 1 && a && !b) || (part == 2 && !a)) {
+            pi[out] = idx[u];
+            pv[2 * out] = val[2 * u];
+            pv[2 * out + 1] = val[2 * u + 1];
+            ++out;
+            both += part == 0;
+            first += part == 1;
+          }
+        }
+      cboth_[k] = static_cast<std::uint32_t>(both);
+      cfirst_[k] = static_cast<std::uint32_t>(first);
+    }
+  split_ = true;
 }
 
 template <class T>
@@ -644,7 +681,18 @@ void sparse_affine_rows(const SparseRows<T>& x, std::size_t r0, std::size_t r1, 
           zeros.assign(M, 0.0f);
           wb = zeros.data();
         }
-        pairs::weight_grad(x.column_pair_rows(s, q), x.column_pair_value(s, q), n, W + 2 * q * M, wb, M, o);
+        const std::uint32_t* idx = x.column_pair_rows(s, q);
+        const float* val = x.column_pair_value(s, q);
+        if (!x.split()) {
+          pairs::weight_grad(idx, val, n, W + 2 * q * M, wb, M, o);
+          continue;
+        }
+        // Both values, then column 2q's only, then column 2q + 1's only: a row is in one part.
+        const std::size_t both = x.column_pair_both(s, q), first = x.column_pair_first_only(s, q);
+        if (both) pairs::weight_grad(idx, val, both, W + 2 * q * M, wb, M, o);
+        if (first) pairs::add_rows(idx + both, val + 2 * both, first, W + 2 * q * M, M, o);
+        if (n > both + first)
+          pairs::add_rows(idx + both + first, val + 2 * (both + first) + 1, n - both - first, wb, M, o);
       }
     }
     return;
@@ -679,6 +727,9 @@ void sparse_weight_grad(const SparseRows<T>& x, std::size_t k0, std::size_t k1, 
                         T* dW) {
   const std::size_t R = x.rows();
   if (x.columns()) {
+    if (x.split())
+      throw std::invalid_argument("sparse_weight_grad: expected column pairs in row order, got a split set "
+                                  "(split_column_pairs is for sets that are only multiplied)");
     if constexpr (std::is_same_v<T, float>) {
       if (k0 % 2 != 0 || (k1 % 2 != 0 && k1 != x.cols()) || k0 > k1 || k1 > x.cols())
         throw std::invalid_argument("sparse_weight_grad: the Columns layout sums dW rows by pairs; expected even "

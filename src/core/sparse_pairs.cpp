@@ -177,6 +177,36 @@ __attribute__((target("avx2,fma"))) void grad_block(const std::uint32_t* idx, co
   }
 }
 
+// The one-row form of grad_block: rows idx[u] of `out` get val[2u] times the block of w (kept in
+// registers) added, for entries whose other value is 0.
+template <int NV, int TAIL>
+__attribute__((target("avx2,fma"))) void add_block(const std::uint32_t* idx, const float* val, std::size_t n,
+                                                   const float* w, std::size_t ldo, float* out, unsigned lanes) {
+  constexpr int NA = NV > 0 ? NV : 1;
+  __m256 g[NA];
+  const __m256i m8 = lane_mask(lanes);
+  const __m128i m4 = _mm256_castsi256_si128(m8);
+  __m256 t = _mm256_setzero_ps();
+  __m128 q = _mm_setzero_ps();
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; ++v) g[v] = _mm256_loadu_ps(w + 8 * v);
+  if (TAIL == 8) t = _mm256_maskload_ps(w + 8 * NV, m8);
+  if (TAIL == 4) q = _mm_maskload_ps(w + 8 * NV, m4);
+  if (TAIL == 2) q = load2(w + 8 * NV);
+  for (std::size_t u = 0; u < n; ++u) {
+    float* o = out + std::size_t(idx[u]) * ldo;
+    const __m256 x = _mm256_broadcast_ss(val + 2 * u);
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm256_storeu_ps(o + 8 * v, _mm256_fmadd_ps(x, g[v], _mm256_loadu_ps(o + 8 * v)));
+    if (TAIL == 8) _mm256_maskstore_ps(o + 8 * NV, m8, _mm256_fmadd_ps(x, t, _mm256_maskload_ps(o + 8 * NV, m8)));
+    if (TAIL == 4)
+      _mm_maskstore_ps(o + 8 * NV, m4, _mm_fmadd_ps(_mm256_castps256_ps128(x), q, _mm_maskload_ps(o + 8 * NV, m4)));
+    if (TAIL == 2)
+      _mm_storel_pi(reinterpret_cast<__m64*>(o + 8 * NV),
+                    _mm_fmadd_ps(_mm256_castps256_ps128(x), q, load2(o + 8 * NV)));
+  }
+}
+
 // Calls f.template operator()<NV, TAIL>(c0, lanes) for column blocks of up to 32.
 template <class F>
 void for_blocks(std::size_t M, F&& f) {
@@ -277,6 +307,12 @@ void affine(const std::uint32_t* idx, const float* val, std::size_t n, const flo
   });
 }
 
+void add_rows(const std::uint32_t* idx, const float* val, std::size_t n, const float* w, std::size_t M, float* out) {
+  for_blocks(M, [&]<int NV, int TAIL>(std::size_t c0, unsigned lanes) {
+    add_block<NV, TAIL>(idx, val, n, w + c0, M, out + c0, lanes);
+  });
+}
+
 namespace {
 const std::uint8_t g_zero_bytes[16] = {};
 }
@@ -371,6 +407,9 @@ void affine(const std::uint32_t*, const float*, std::size_t, const float*, const
 }
 void affine(const std::uint32_t*, const float*, std::size_t, const float*, const float*, const float*, std::size_t,
             float*, float*) {
+  throw std::logic_error("paired sparse kernels need x86-64 AVX2");
+}
+void add_rows(const std::uint32_t*, const float*, std::size_t, const float*, std::size_t, float*) {
   throw std::logic_error("paired sparse kernels need x86-64 AVX2");
 }
 void transpose_bytes(const std::uint8_t* const*, std::size_t, std::size_t, std::uint8_t*, std::size_t) {

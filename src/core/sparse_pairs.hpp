@@ -38,6 +38,10 @@ void affine(const std::uint32_t* idx, const float* val, std::size_t n, const flo
 void weight_grad(const std::uint32_t* idx, const float* val, std::size_t n, const float* da, const float* db,
                  std::size_t M, float* dW);
 
+// out[idx[u], :] += val[2u] w for u in [0, n), in that order (the entries of a column pair that
+// have only one non-zero value: val points at that value's slot).
+void add_rows(const std::uint32_t* idx, const float* val, std::size_t n, const float* w, std::size_t M, float* out);
+
 // The columns layout (SparseLayout::Columns): a block of rows transposed, then each pair of
 // columns as the list of the block's rows that have a non-zero in either.
 //

@@ -246,6 +246,7 @@ double Trainer<T>::evaluate_cached(Net<T>& net, LayerNet<T>* ln, const Dataset& 
       const std::size_t block = layout == SparseLayout::Columns ? kEvalBlock : n;
       for (std::size_t b = 0; b < n; b += block)
         cache.rows.compress_bytes(d.images.data(), px, nullptr, 0, b, std::min(n, b + block), T(1) / T(255));
+      if (layout == SparseLayout::Columns) cache.rows.split_column_pairs();  // (only multiplied from now on)
     }
   }
   if (cache.rows.rows() != n) return evaluate_accuracy(net, d, cfg_.evaluate_sample_num_per_epoch);

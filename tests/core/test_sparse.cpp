@@ -222,6 +222,23 @@ TEST(SparseRows, ColumnsLayoutGivesTheRowsLayoutsNumbers) {
     EXPECT_EQ(got, want) << "M " << M;
     EXPECT_EQ(got_one, want) << "M " << M;
     EXPECT_EQ(got_floats, want) << "M " << M;
+    from_floats.split_column_pairs();  // both values first, then each column's alone
+    ASSERT_TRUE(from_floats.split());
+    for (std::size_t q = 0; q < (cols + 1) / 2; ++q) {
+      const std::size_t n = from_floats.column_pair_count(0, q), both = from_floats.column_pair_both(0, q),
+                        first = from_floats.column_pair_first_only(0, q);
+      ASSERT_LE(both + first, n);
+      const float* v = from_floats.column_pair_value(0, q);
+      for (std::size_t u = 0; u < n; ++u) {
+        EXPECT_EQ(v[2 * u] != 0.0f, u < both + first) << q << " " << u;
+        EXPECT_EQ(v[2 * u + 1] != 0.0f, u < both || u >= both + first) << q << " " << u;
+      }
+    }
+    Tensor<float> got_split({rows, M});
+    sparse_affine_rows(from_floats, 0, rows, W.data(), bias.data(), M, got_split.data());
+    EXPECT_EQ(got_split, want) << "M " << M;
+    Tensor<float> dW_split({cols, M});
+    EXPECT_THROW(sparse_weight_grad(from_floats, 0, cols, dout.data(), M, dW_split.data()), std::invalid_argument);
     EXPECT_THROW(sparse_affine_rows(two_blocks, 0, 10, W.data(), bias.data(), M, got.data()), std::invalid_argument);
     Tensor<float> tail({rows - 20, M});  // the second block alone, as a slice of a kept set
     sparse_affine_rows(two_blocks, 0, rows - 20, W.data(), bias.data(), M, tail.data(), 20);
