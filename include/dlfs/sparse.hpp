@@ -72,6 +72,9 @@ class SparseRows {
   // 2q + 1) has column_pair_count(r0, q) rows column_pair_rows(r0, q)[u] (counted from r0,
   // increasing) with values column_pair_value(r0, q)[2u] (column 2q) and [2u + 1] (column 2q + 1).
   std::size_t block_end(std::size_t r0) const { return block_end_[r0]; }
+  // block_end(r0), checked: throws std::logic_error when no block was filled from row r0 (a set
+  // whose rows were not all filled).
+  std::size_t next_block(std::size_t r0) const;
   // For a set that is only multiplied (an evaluation set, compressed once): reorders each
   // column pair's rows into those with both values non-zero, then column 2q's only, then column
   // 2q + 1's only (each part still increasing), so that the product skips the multiplications

@@ -460,6 +460,7 @@ void SparseRows<T>::reset(std::size_t rows, std::size_t cols, SparseLayout layou
     block_end_.reset(new std::size_t[rows]);
     block_slots_ = rows;
   }
+  if (columns_) std::fill(block_end_.get(), block_end_.get() + rows, std::size_t(0));  // no block filled yet
   if (!paired_ && !columns_ && rows * cols > col_capacity_) {  // column lists for sparse_weight_grad: `rows` slots per column
     col_row_.reset(new std::uint32_t[rows * cols]);
     col_val_.reset(new T[rows * cols]);
@@ -496,7 +497,8 @@ std::size_t SparseRows<T>::fill_columns(std::size_t r0, std::size_t r1, F&& pair
     throw std::invalid_argument("SparseRows: expected a row range within [0, " + std::to_string(rows_) + "), got [" +
                                 std::to_string(r0) + ", " + std::to_string(r1) + ")");
   if (r0 == r1) return 0;
-  split_ = false;
+  // (Only read here, as threads fill blocks at once; reset() clears it.)
+  if (split_) throw std::logic_error("SparseRows: a split set is refilled only after reset()");
   // A block of n rows has at most n entries per column pair, so blocks starting at r0 * Q never
   // overlap, whichever threads fill them.
   const std::size_t Q = column_pairs();
@@ -513,13 +515,22 @@ std::size_t SparseRows<T>::fill_columns(std::size_t r0, std::size_t r1, F&& pair
 }
 
 template <class T>
+std::size_t SparseRows<T>::next_block(std::size_t r0) const {
+  if (r0 >= rows_ || block_end_[r0] <= r0)
+    throw std::logic_error("SparseRows: expected every row of a Columns set filled, found no block at row " +
+                           std::to_string(r0) + " of " + std::to_string(rows_));
+  return block_end_[r0];
+}
+
+template <class T>
 void SparseRows<T>::split_column_pairs() {
   if (!columns_) throw std::invalid_argument("SparseRows::split_column_pairs: expected the Columns layout");
   if (split_) return;
   const std::size_t Q = column_pairs();
   std::vector<std::uint32_t> idx;
   std::vector<T> val;
-  for (std::size_t r = 0; r < rows_; r = block_end_[r])
+  for (std::size_t r = 0, e; r < rows_; r = e) {
+    e = next_block(r);  // (checked before the block is read)
     for (std::size_t q = 0; q < Q; ++q) {
       const std::size_t k = r * Q + q, n = ccount_[k];
       std::uint32_t* pi = index_.get() + cstart_[k];
@@ -542,6 +553,7 @@ void SparseRows<T>::split_column_pairs() {
       cboth_[k] = static_cast<std::uint32_t>(both);
       cfirst_[k] = static_cast<std::uint32_t>(first);
     }
+  }
   split_ = true;
 }
 
@@ -645,8 +657,10 @@ template <class T>
 std::size_t SparseRows<T>::entries() const {
   std::size_t n = 0;
   if (columns_) {
-    for (std::size_t r = 0; r < rows_; r = block_end_[r])
+    for (std::size_t r = 0, e; r < rows_; r = e) {
+      e = next_block(r);
       for (std::size_t q = 0; q < column_pairs(); ++q) n += column_pair_count(r, q);
+    }
     return n;
   }
   const std::size_t units = paired_ ? (rows_ + 1) / 2 : rows_;
@@ -746,7 +760,8 @@ void sparse_weight_grad(const SparseRows<T>& x, std::size_t k0, std::size_t k1, 
           db = spare.data();
         }
         bool first = true;
-        for (std::size_t r = 0; r < R; r = x.block_end(r)) {
+        for (std::size_t r = 0, e; r < R; r = e) {
+          e = x.next_block(r);
           const std::size_t n = x.column_pair_count(r, q);
           if (n == 0 && !first) continue;
           pairs::affine(x.column_pair_rows(r, q), x.column_pair_value(r, q), n, dout + r * M, first ? nullptr : da,

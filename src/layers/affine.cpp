@@ -112,7 +112,7 @@ const Tensor<T>& Affine<T>::forward_sparse_rows(const SparseRows<T>& xs, std::si
   inference_only_ = true;
   if (xs.columns()) {  // block by block, as the set was filled (the rows must be whole blocks)
     std::vector<std::size_t> starts;
-    for (std::size_t r = first; r < first + N; r = xs.block_end(r)) starts.push_back(r - first);
+    for (std::size_t r = first; r < first + N; r = xs.next_block(r)) starts.push_back(r - first);
     starts.push_back(N);
     const std::size_t blocks = starts.size() - 1;
     const int tasks = static_cast<int>(std::min<std::size_t>(blocks, num_threads()));

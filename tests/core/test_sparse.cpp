@@ -239,6 +239,12 @@ TEST(SparseRows, ColumnsLayoutGivesTheRowsLayoutsNumbers) {
     EXPECT_EQ(got_split, want) << "M " << M;
     Tensor<float> dW_split({cols, M});
     EXPECT_THROW(sparse_weight_grad(from_floats, 0, cols, dout.data(), M, dW_split.data()), std::invalid_argument);
+    EXPECT_THROW(from_floats.compress_rows(x.data(), 0, rows), std::logic_error);  // refilled without reset()
+    SparseRows<float> half;  // rows [20, 37) never filled: a product over all of dW refuses it
+    half.reset(rows, cols, SparseLayout::Columns);
+    half.compress_rows(x.data(), 0, 20);
+    EXPECT_THROW(sparse_weight_grad(half, 0, cols, dout.data(), M, dW_split.data()), std::logic_error);
+    EXPECT_THROW(half.entries(), std::logic_error);
     EXPECT_THROW(sparse_affine_rows(two_blocks, 0, 10, W.data(), bias.data(), M, got.data()), std::invalid_argument);
     Tensor<float> tail({rows - 20, M});  // the second block alone, as a slice of a kept set
     sparse_affine_rows(two_blocks, 0, rows - 20, W.data(), bias.data(), M, tail.data(), 20);
