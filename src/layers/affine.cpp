@@ -20,8 +20,7 @@ Affine<T>::Affine(Tensor<T> W, Tensor<T> b) : W_("W", std::move(W)), b_("b", std
 
 template <class T>
 double Affine<T>::sparse_max_density() const {
-  if (sparse_pairs_preferred<T>() && !this->need_dx() && W_.value.dim(1) <= kPairsMaxOutputs) return 1.0;
-  return kSparseMaxDensity;
+  return columns_preferred() ? 1.0 : kSparseMaxDensity;
 }
 
 template <class T>
