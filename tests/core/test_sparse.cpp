@@ -48,6 +48,24 @@ struct RestoreKernels {
   ~RestoreKernels() { set_sparse_kernels("best"); }
 };
 
+// The inputs of the layout tests: a (rows, cols) byte matrix, 30% non-zero, the same as floats
+// (byte / 255), and W (cols, M), a bias and dout (rows, M).
+struct LayoutCase {
+  std::vector<std::uint8_t> bytes;
+  Tensor<float> x, W, bias, dout;
+};
+LayoutCase layout_case(Rng& rng, std::size_t rows, std::size_t cols, std::size_t M) {
+  LayoutCase c;
+  c.bytes.resize(rows * cols);
+  for (auto& b : c.bytes) b = rng.uniform() < 0.3 ? std::uint8_t(1 + rng.randint(255)) : std::uint8_t(0);
+  c.x = Tensor<float>({rows, cols});
+  for (std::size_t i = 0; i < c.bytes.size(); ++i) c.x[i] = float(c.bytes[i]) * (1.0f / 255.0f);
+  c.W = dense_matrix<float>(cols, M, false, 3 + M);
+  c.bias = dense_matrix<float>(1, M, false, 5 + M);
+  c.dout = dense_matrix<float>(rows, M, false, 7 + M);
+  return c;
+}
+
 }  // namespace
 
 TEST(SparseRows, KeepsNonZerosInColumnOrderPerRow) {
@@ -120,12 +138,9 @@ TEST(SparseRows, PairsLayoutGivesTheRowsLayoutsNumbers) {
   Rng rng(11);
   for (std::size_t M : {1u, 2u, 3u, 7u, 8u, 10u, 18u, 32u, 50u, 77u}) {
     const std::size_t rows = 9, cols = 45;
-    std::vector<std::uint8_t> bytes(rows * cols);
-    for (auto& b : bytes) b = rng.uniform() < 0.3 ? std::uint8_t(1 + rng.randint(255)) : std::uint8_t(0);
-    Tensor<float> x({rows, cols});
-    for (std::size_t i = 0; i < bytes.size(); ++i) x[i] = float(bytes[i]) * (1.0f / 255.0f);
-    auto W = dense_matrix<float>(cols, M, false, 3 + M), bias = dense_matrix<float>(1, M, false, 5 + M);
-    auto dout = dense_matrix<float>(rows, M, false, 7 + M);
+    const LayoutCase c = layout_case(rng, rows, cols, M);
+    const std::vector<std::uint8_t>& bytes = c.bytes;
+    const Tensor<float>&x = c.x, &W = c.W, &bias = c.bias, &dout = c.dout;
     SparseRows<float> by_rows, by_pairs, pairs_from_floats;
     by_rows.reset(rows, cols, SparseLayout::Rows);
     by_pairs.reset(rows, cols, SparseLayout::Pairs);
@@ -178,12 +193,9 @@ TEST(SparseRows, ColumnsLayoutGivesTheRowsLayoutsNumbers) {
   Rng rng(13);
   for (std::size_t M : {1u, 3u, 8u, 10u, 18u, 50u, 77u}) {
     const std::size_t rows = 37, cols = 45;
-    std::vector<std::uint8_t> bytes(rows * cols);
-    for (auto& b : bytes) b = rng.uniform() < 0.3 ? std::uint8_t(1 + rng.randint(255)) : std::uint8_t(0);
-    Tensor<float> x({rows, cols});
-    for (std::size_t i = 0; i < bytes.size(); ++i) x[i] = float(bytes[i]) * (1.0f / 255.0f);
-    auto W = dense_matrix<float>(cols, M, false, 3 + M), bias = dense_matrix<float>(1, M, false, 5 + M);
-    auto dout = dense_matrix<float>(rows, M, false, 7 + M);
+    const LayoutCase c = layout_case(rng, rows, cols, M);
+    const std::vector<std::uint8_t>& bytes = c.bytes;
+    const Tensor<float>&x = c.x, &W = c.W, &bias = c.bias, &dout = c.dout;
     SparseRows<float> by_rows, two_blocks, one_block, from_floats;
     by_rows.reset(rows, cols, SparseLayout::Rows);
     two_blocks.reset(rows, cols, SparseLayout::Columns);
