@@ -25,7 +25,12 @@ namespace dlfs {
 // neighbouring pixels of one image are alike more often than two images are (MNIST: 88 entries
 // a row against 115 for row pairs). Float with AVX2 only; a product of rows [r0, r1) needs the
 // block filled as exactly [r0, r1).
-enum class SparseLayout { Auto, Rows, Pairs, Columns };
+// Tiles: not sparse at all: the batch's bytes as bf16 tiles for Intel AMX (sparse_tiles_preferred),
+// multiplied whole by tiles_affine / tiles_weight_grad with each float operand split into three
+// bf16 parts (src/core/amx.hpp): one tile instruction does 8,192 multiply-adds, so skipping zeros
+// no longer pays. Only from bytes (compress_bytes), float only; ranges start at multiples of 32
+// rows. With `transposed` (reset), the batch is also kept transposed, for dW.
+enum class SparseLayout { Auto, Rows, Pairs, Columns, Tiles };
 
 // The non-zero entries of a dense (rows, cols) matrix, row by row (CSR with per-row starts, so
 // that several threads can fill disjoint row ranges at once), or pair by pair (see SparseLayout).
@@ -36,9 +41,10 @@ class SparseRows {
  public:
   // Sizes the buffers for a (rows, cols) matrix; threads fill ranges with compress_rows. In the
   // Pairs layout a range [r0, r1) must start at an even row and end at an even row or at `rows`.
-  void reset(std::size_t rows, std::size_t cols, SparseLayout layout = SparseLayout::Auto);
+  void reset(std::size_t rows, std::size_t cols, SparseLayout layout = SparseLayout::Auto, bool transposed = true);
   bool paired() const { return paired_; }
   bool columns() const { return columns_; }
+  bool tiles() const { return tiles_; }
   // Collects the non-zeros of rows [r0, r1) of x (row-major, leading dimension cols); returns
   // their number. Rows of one call are stored contiguously from a start that depends only on r0.
   std::size_t compress_rows(const T* x, std::size_t r0, std::size_t r1);
@@ -82,6 +88,16 @@ class SparseRows {
   // increasing column. sparse_weight_grad refuses a split set (dW needs the rows in one order).
   void split_column_pairs();
   bool split() const { return split_; }
+  // Tiles layout: the rows as bf16 in blocks of 32 rows x tile_lda() (zeros past cols()), each
+  // block stored tile by tile (src/core/amx.hpp), scaled by tile_scale() (the bytes are kept as
+  // they are); with `transposed`, the batch's columns the same way, blocks of 32 columns x
+  // tile_ldt() (zeros past rows()).
+  const std::uint16_t* tile_rows() const { return tile_a_.get(); }
+  std::size_t tile_lda() const { return tile_lda_; }
+  const std::uint16_t* tile_transposed() const { return tile_t_.get(); }
+  std::size_t tile_ldt() const { return tile_ldt_; }
+  bool tile_has_transposed() const { return tile_transposed_; }
+  T tile_scale() const { return tile_scale_; }
   // After split_column_pairs: how many of column pair q's rows have both values, and how many
   // column 2q's only (the rest have column 2q + 1's only).
   std::size_t column_pair_both(std::size_t r0, std::size_t q) const { return cboth_[r0 * column_pairs() + q]; }
@@ -100,7 +116,14 @@ class SparseRows {
   friend void sparse_weight_grad(const SparseRows<U>&, std::size_t, std::size_t, const U*, std::size_t, U*);
 
   std::size_t rows_ = 0, cols_ = 0, capacity_ = 0, row_capacity_ = 0, row_slots_ = 0;
-  bool paired_ = false, columns_ = false, split_ = false;
+  bool paired_ = false, columns_ = false, split_ = false, tiles_ = false, tile_transposed_ = false;
+  // Tiles layout: the rows as bf16 (padded rows x tile_lda_) and the transpose (tile_lda_ x
+  // tile_ldt_), and the scale of the bytes.
+  std::unique_ptr<std::uint16_t[]> tile_a_, tile_t_;
+  std::size_t tile_a_capacity_ = 0, tile_t_capacity_ = 0, tile_lda_ = 0, tile_ldt_ = 0;
+  T tile_scale_ = T(0);
+  std::size_t fill_tiles(const std::uint8_t* base, std::size_t stride, const std::size_t* rows, std::size_t first,
+                         std::size_t r0, std::size_t r1, T scale);
   // Columns layout: per (block's first row, column pair) the start and count of its rows, and
   // where each block ends (set for the first row of each block).
   std::size_t column_slots_ = 0, block_slots_ = 0;
@@ -143,13 +166,40 @@ template <class T>
 void sparse_weight_grad(const SparseRows<T>& x, std::size_t k0, std::size_t k1, const T* dout, std::size_t M,
                         T* dW);
 
+// The right operand of the Tiles layout's products, (K, M) float split and packed for AMX.
+class TileOperand {
+ public:
+  void pack(const float* B, std::size_t K, std::size_t M);
+  const std::uint16_t* data() const { return data_.get(); }
+  std::size_t K() const { return K_; }
+  std::size_t M() const { return M_; }
+
+ private:
+  std::unique_ptr<std::uint16_t[]> data_;
+  std::size_t capacity_ = 0, K_ = 0, M_ = 0;
+};
+
+// Tiles layout: out[r, :] = b + scale * x[r, :] W for rows [r0, r1) (r0 a multiple of 32; b
+// null for none), W packed from (cols, M); out (rows, M).
+void tiles_affine(const SparseRows<float>& x, std::size_t r0, std::size_t r1, const TileOperand& W, const float* b,
+                  float* out);
+// Tiles layout with the transpose kept: dW[k, :] = scale * sum_r x[r, k] dout[r, :] for k in
+// [k0, k1) (k0 a multiple of 32), dout packed from (rows, M); dW (cols, M).
+void tiles_weight_grad(const SparseRows<float>& x, std::size_t k0, std::size_t k1, const TileOperand& dout,
+                       float* dW);
+// Whether the Tiles layout is in use for T's first-layer batches (float, AMX kernels selected).
+template <class T>
+bool sparse_tiles_preferred();
+
 // Whether SparseLayout::Auto means Pairs for T (float with the AVX2 kernels in use).
 template <class T>
 bool sparse_pairs_preferred();
 
-// The float kernels in use: "avx512", "avx2" or "plain" (double always uses the plain loops).
+// The float kernels in use: "amx" (AVX-512 for the sparse layouts, AMX for Tiles), "avx512",
+// "avx2" or "plain" (double always uses the plain loops).
 std::string sparse_kernels();
-// Selects "avx512", "avx2", "plain" or "best" (the default); false when this CPU lacks them.
+// Selects "amx", "avx512", "avx2", "plain" or "best" (the default); false when this CPU lacks
+// them. The environment variable DLFS_SPARSE_KERNELS sets the starting choice the same way.
 // For tests and benchmarks; not thread-safe against running kernels.
 bool set_sparse_kernels(const std::string& name);
 

@@ -4,9 +4,11 @@
 // same sums in the same order (the vector versions round once per multiply-add, fused).
 #include "dlfs/sparse.hpp"
 
+#include "amx.hpp"
 #include "sparse_pairs.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -24,12 +26,13 @@ namespace {
 // Extra room after each thread's range of rows: the vector compress writes whole vectors.
 constexpr std::size_t kSlack = 16;
 
-enum class Isa { Plain, Avx2, Avx512 };
+// Amx: the AVX-512 kernels for the sparse layouts, AMX for the Tiles layout.
+enum class Isa { Plain, Avx2, Avx512, Amx };
 
 Isa detect_isa() {
 #ifdef DLFS_X86
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return Isa::Avx512;
+  if (__builtin_cpu_supports("avx512f")) return amx::available() ? Isa::Amx : Isa::Avx512;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::Avx2;
 #endif
   return Isa::Plain;
@@ -37,9 +40,19 @@ Isa detect_isa() {
 
 const Isa g_best_isa = detect_isa();
 #ifdef DLFS_X86
-const bool g_avx512vl = g_best_isa == Isa::Avx512 && __builtin_cpu_supports("avx512vl");
+const bool g_avx512vl = g_best_isa >= Isa::Avx512 && __builtin_cpu_supports("avx512vl");
 #endif
-Isa g_isa = g_best_isa;
+// DLFS_SPARSE_KERNELS=avx512|avx2|plain picks slower kernels than the CPU's best (for benchmarks that
+// compare them; an unknown or unavailable name keeps the best).
+Isa initial_isa() {
+  const char* env = std::getenv("DLFS_SPARSE_KERNELS");
+  const std::string want = env ? env : "";
+  if (want == "avx512" && g_best_isa >= Isa::Avx512) return Isa::Avx512;
+  if (want == "avx2" && g_best_isa >= Isa::Avx2) return Isa::Avx2;
+  if (want == "plain") return Isa::Plain;
+  return g_best_isa;
+}
+Isa g_isa = initial_isa();
 
 // ---- plain loops: the reference the vector versions must match term for term ----
 
@@ -329,7 +342,7 @@ template <class T>
 std::size_t compress_row(const T* x, std::size_t cols, std::uint32_t* idx, T* val) {
 #ifdef DLFS_X86
   if constexpr (std::is_same_v<T, float>) {
-    if (g_isa == Isa::Avx512) return compress_avx512(x, cols, idx, val);
+    if (g_isa >= Isa::Avx512) return compress_avx512(x, cols, idx, val);
     if (g_isa == Isa::Avx2) return compress_avx2(x, cols, idx, val);
   }
 #endif
@@ -340,7 +353,7 @@ template <class T>
 std::size_t compress_bytes_row(const std::uint8_t* x, std::size_t cols, T scale, std::uint32_t* idx, T* val) {
 #ifdef DLFS_X86
   if constexpr (std::is_same_v<T, float>) {
-    if (g_isa == Isa::Avx512) return compress_bytes_avx512(x, cols, scale, idx, val);
+    if (g_isa >= Isa::Avx512) return compress_bytes_avx512(x, cols, scale, idx, val);
     if (g_isa == Isa::Avx2) return compress_bytes_avx2(x, cols, scale, idx, val);
   }
 #endif
@@ -352,7 +365,7 @@ void affine_row(const std::uint32_t* idx, const T* val, std::size_t n, const T* 
                 T* out) {
 #ifdef DLFS_X86
   if constexpr (std::is_same_v<T, float>) {
-    if (g_isa == Isa::Avx512) {
+    if (g_isa >= Isa::Avx512) {
       for_blocks<16, __mmask16>(M, [&]<int NV>(std::size_t c0, __mmask16 tail) {
         affine_block_avx512<NV>(idx, val, n, W + c0, M, b ? b + c0 : nullptr, out + c0, tail);
       });
@@ -376,7 +389,7 @@ void pair_rows(const std::uint32_t* idx_a, const T* val_a, std::size_t n_a, cons
                const T* val_b, std::size_t n_b, const T* W, const T* b, std::size_t M, T* out_a, T* out_b) {
 #ifdef DLFS_X86
   if constexpr (std::is_same_v<T, float>) {
-    if (g_isa == Isa::Avx512) {
+    if (g_isa >= Isa::Avx512) {
       // Blocks of up to 4 vectors a stream: 2 x 4 accumulators, loads and broadcasts stay in registers.
       constexpr std::size_t kBlock = 64;
       for (std::size_t c0 = 0; c0 < M; c0 += kBlock) {
@@ -415,6 +428,14 @@ void pair_rows(const std::uint32_t* idx_a, const T* val_a, std::size_t n_a, cons
 }  // namespace
 
 template <class T>
+bool sparse_tiles_preferred() {
+#ifdef DLFS_X86
+  if constexpr (std::is_same_v<T, float>) return g_isa == Isa::Amx;
+#endif
+  return false;
+}
+
+template <class T>
 bool sparse_pairs_preferred() {
 #ifdef DLFS_X86
   if constexpr (std::is_same_v<T, float>) return g_isa == Isa::Avx2;
@@ -423,7 +444,7 @@ bool sparse_pairs_preferred() {
 }
 
 template <class T>
-void SparseRows<T>::reset(std::size_t rows, std::size_t cols, SparseLayout layout) {
+void SparseRows<T>::reset(std::size_t rows, std::size_t cols, SparseLayout layout, bool transposed) {
   if (cols > 0xFFFFFFFFu) throw std::invalid_argument("SparseRows: expected at most 2^32-1 columns, got " +
                                                       std::to_string(cols));
   if ((layout == SparseLayout::Pairs || layout == SparseLayout::Columns) &&
@@ -431,6 +452,27 @@ void SparseRows<T>::reset(std::size_t rows, std::size_t cols, SparseLayout layou
     throw std::invalid_argument(std::string("SparseRows: the ") +
                                 (layout == SparseLayout::Pairs ? "Pairs" : "Columns") +
                                 " layout needs float and a CPU with AVX2");
+  if (layout == SparseLayout::Tiles && !(std::is_same_v<T, float> && amx::available()))
+    throw std::invalid_argument("SparseRows: the Tiles layout needs float and a CPU with AMX-BF16");
+  tiles_ = layout == SparseLayout::Tiles;
+  if (tiles_) {
+    // Dense: no entry lists, only the bf16 rows (and their transpose).
+    rows_ = rows;
+    cols_ = cols;
+    paired_ = columns_ = split_ = false;
+    tile_transposed_ = transposed;
+    tile_lda_ = amx::padded(cols);
+    tile_ldt_ = amx::padded(rows);
+    if (tile_ldt_ * tile_lda_ > tile_a_capacity_) {
+      tile_a_.reset(new std::uint16_t[tile_ldt_ * tile_lda_]);
+      tile_a_capacity_ = tile_ldt_ * tile_lda_;
+    }
+    if (transposed && tile_ldt_ * tile_lda_ > tile_t_capacity_) {
+      tile_t_.reset(new std::uint16_t[tile_ldt_ * tile_lda_]);
+      tile_t_capacity_ = tile_ldt_ * tile_lda_;
+    }
+    return;
+  }
   paired_ = layout == SparseLayout::Pairs || (layout == SparseLayout::Auto && sparse_pairs_preferred<T>());
   columns_ = layout == SparseLayout::Columns;
   split_ = false;
@@ -574,6 +616,7 @@ std::size_t SparseRows<T>::fill_range(std::size_t r0, std::size_t r1, F&& unit) 
 
 template <class T>
 std::size_t SparseRows<T>::compress_rows(const T* x, std::size_t r0, std::size_t r1) {
+  if (tiles_) throw std::logic_error("SparseRows: the Tiles layout is filled from bytes only (compress_bytes)");
   if (columns_)  // (the float path of a layer, not a training batch's: a plain gather suffices)
     return fill_columns(r0, r1, [&](std::size_t q, std::uint32_t, std::uint32_t* idx, T* val) -> std::size_t {
       const std::size_t a = 2 * q, b = 2 * q + 1;
@@ -599,6 +642,7 @@ std::size_t SparseRows<T>::compress_rows(const T* x, std::size_t r0, std::size_t
 template <class T>
 std::size_t SparseRows<T>::compress_bytes(const std::uint8_t* base, std::size_t stride, const std::size_t* rows,
                                           std::size_t first, std::size_t r0, std::size_t r1, T scale) {
+  if (tiles_) return fill_tiles(base, stride, rows, first, r0, r1, scale);
   auto src = [&](std::size_t r) { return base + (rows ? rows[r] : first + r) * stride; };
   if constexpr (std::is_same_v<T, float>)
     if (columns_) {
@@ -639,6 +683,7 @@ std::size_t SparseRows<T>::compress_bytes(const std::uint8_t* base, std::size_t 
 
 template <class T>
 void SparseRows<T>::copy_rows(const SparseRows& src, std::size_t first, std::size_t r0, std::size_t r1) {
+  if (tiles_ || src.tiles_) throw std::logic_error("SparseRows::copy_rows: not for the Tiles layout");
   if (src.cols_ != cols_ || first + r1 > src.rows_ || r0 > r1 || r1 > rows_)
     throw std::invalid_argument("SparseRows::copy_rows: expected rows within (" + std::to_string(src.rows_) + ", " +
                                 std::to_string(src.cols_) + "), got rows [" + std::to_string(first + r0) + ", " +
@@ -654,7 +699,59 @@ void SparseRows<T>::copy_rows(const SparseRows& src, std::size_t first, std::siz
 }
 
 template <class T>
+std::size_t SparseRows<T>::fill_tiles(const std::uint8_t* base, std::size_t stride, const std::size_t* rows,
+                                     std::size_t first, std::size_t r0, std::size_t r1, T scale) {
+  if (r0 > r1 || r1 > rows_ || r0 % amx::kBlock != 0 || (r1 % amx::kBlock != 0 && r1 != rows_))
+    throw std::invalid_argument("SparseRows: the Tiles layout fills ranges of whole blocks of 32 rows (or up to the "
+                                "last row) within [0, " + std::to_string(rows_) + "), got [" + std::to_string(r0) +
+                                ", " + std::to_string(r1) + ")");
+  if (r0 == r1) return 0;
+  tile_scale_ = scale;  // (the same from every range: the dataset's)
+  auto src = [&](std::size_t r) { return base + (rows ? rows[r] : first + r) * stride; };
+  for (std::size_t b = r0; b < r1; b += amx::kBlock) {
+    const std::uint8_t* ptr[amx::kBlock];
+    const std::size_t n = std::min(amx::kBlock, r1 - b);
+    for (std::size_t i = 0; i < n; ++i) ptr[i] = src(b + i);
+    amx::pack_rows(ptr, n, cols_, tile_a_.get() + b * tile_lda_, tile_lda_);
+    if (tile_transposed_) amx::pack_block_transposed(ptr, n, cols_, tile_t_.get(), tile_ldt_, b / amx::kBlock);
+  }
+  return (r1 - r0) * cols_;
+}
+
+void TileOperand::pack(const float* B, std::size_t K, std::size_t M) {
+  const std::size_t need = amx::packed_b_size(K, M);
+  if (need > capacity_) {
+    data_.reset(new std::uint16_t[need]);
+    capacity_ = need;
+  }
+  K_ = K;
+  M_ = M;
+  amx::pack_b(B, K, M, M, data_.get());
+}
+
+void tiles_affine(const SparseRows<float>& x, std::size_t r0, std::size_t r1, const TileOperand& W, const float* b,
+                  float* out) {
+  if (!x.tiles() || W.K() != x.cols() || r0 % amx::kBlock != 0 || r1 > x.rows())
+    throw std::invalid_argument("tiles_affine: expected a Tiles set of " + std::to_string(W.K()) +
+                                " columns and rows from a multiple of 32");
+  for (std::size_t r = r0; r < r1; r += amx::kBlock)
+    amx::product(x.tile_rows() + r * x.tile_lda(), x.tile_lda(), std::min(amx::kBlock, r1 - r), W.data(), W.M(), b,
+                 x.tile_scale(), out + r * W.M(), W.M());
+}
+
+void tiles_weight_grad(const SparseRows<float>& x, std::size_t k0, std::size_t k1, const TileOperand& dout,
+                       float* dW) {
+  if (!x.tiles() || !x.tile_has_transposed() || dout.K() != x.rows() || k0 % amx::kBlock != 0 || k1 > x.cols())
+    throw std::invalid_argument("tiles_weight_grad: expected a Tiles set kept transposed, dout of " +
+                                std::to_string(x.rows()) + " rows and columns from a multiple of 32");
+  for (std::size_t k = k0; k < k1; k += amx::kBlock)
+    amx::product(x.tile_transposed() + k * x.tile_ldt(), x.tile_ldt(), std::min(amx::kBlock, k1 - k), dout.data(),
+                 dout.M(), nullptr, x.tile_scale(), dW + k * dout.M(), dout.M());
+}
+
+template <class T>
 std::size_t SparseRows<T>::entries() const {
+  if (tiles_) return rows_ * cols_;
   std::size_t n = 0;
   if (columns_) {
     for (std::size_t r = 0, e; r < rows_; r = e) {
@@ -671,6 +768,7 @@ std::size_t SparseRows<T>::entries() const {
 template <class T>
 void sparse_affine_rows(const SparseRows<T>& x, std::size_t r0, std::size_t r1, const T* W, const T* b,
                         std::size_t M, T* out, std::size_t x_first) {
+  if (x.tiles()) throw std::logic_error("sparse_affine_rows: a Tiles set is multiplied by tiles_affine");
   if (x.columns()) {
     if constexpr (std::is_same_v<T, float>) {
       if (r0 == r1) return;
@@ -739,6 +837,7 @@ void sparse_affine_rows(const SparseRows<T>& x, std::size_t r0, std::size_t r1, 
 template <class T>
 void sparse_weight_grad(const SparseRows<T>& x, std::size_t k0, std::size_t k1, const T* dout, std::size_t M,
                         T* dW) {
+  if (x.tiles()) throw std::logic_error("sparse_weight_grad: a Tiles set is multiplied by tiles_weight_grad");
   const std::size_t R = x.rows();
   if (x.columns()) {
     if (x.split())
@@ -834,19 +933,25 @@ void sparse_weight_grad(const SparseRows<T>& x, std::size_t k0, std::size_t k1, 
 }
 
 std::string sparse_kernels() {
-  return g_isa == Isa::Avx512 ? "avx512" : g_isa == Isa::Avx2 ? "avx2" : "plain";
+  return g_isa == Isa::Amx ? "amx" : g_isa == Isa::Avx512 ? "avx512" : g_isa == Isa::Avx2 ? "avx2" : "plain";
 }
 
 bool set_sparse_kernels(const std::string& name) {
-  Isa want = name == "avx512" ? Isa::Avx512 : name == "avx2" ? Isa::Avx2 : name == "plain" ? Isa::Plain : g_best_isa;
+  Isa want = name == "amx"      ? Isa::Amx
+             : name == "avx512" ? Isa::Avx512
+             : name == "avx2"   ? Isa::Avx2
+             : name == "plain"  ? Isa::Plain
+                                : g_best_isa;
   if (name == "best") want = g_best_isa;
-  else if (name != "avx512" && name != "avx2" && name != "plain")
-    throw std::invalid_argument("set_sparse_kernels: expected avx512, avx2, plain or best, got '" + name + "'");
+  else if (name != "amx" && name != "avx512" && name != "avx2" && name != "plain")
+    throw std::invalid_argument("set_sparse_kernels: expected amx, avx512, avx2, plain or best, got '" + name + "'");
   if (static_cast<int>(want) > static_cast<int>(g_best_isa)) return false;
   g_isa = want;
   return true;
 }
 
+template bool sparse_tiles_preferred<float>();
+template bool sparse_tiles_preferred<double>();
 template bool sparse_pairs_preferred<float>();
 template bool sparse_pairs_preferred<double>();
 template class SparseRows<float>;

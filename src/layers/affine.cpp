@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include "dlfs/layers/fault.hpp"
@@ -20,7 +21,7 @@ Affine<T>::Affine(Tensor<T> W, Tensor<T> b) : W_("W", std::move(W)), b_("b", std
 
 template <class T>
 double Affine<T>::sparse_max_density() const {
-  return columns_preferred() ? 1.0 : kSparseMaxDensity;
+  return columns_preferred() || tiles_preferred() ? 1.0 : kSparseMaxDensity;
 }
 
 template <class T>
@@ -37,7 +38,8 @@ const Tensor<T>& Affine<T>::forward(const Tensor<T>& x, bool train) {
   out_.resize({N, M});
   // The path is chosen from this batch alone (never from earlier ones), so the result of a step
   // depends only on its inputs: a resumed run repeats an uninterrupted one bit for bit.
-  const double max_density = sparse_max_density();
+  // (The Tiles layout takes bytes only: a float input keeps the sparse kernels' density rule.)
+  const double max_density = columns_preferred() ? 1.0 : kSparseMaxDensity;
   std::size_t nnz = 0;
   for (std::size_t n = 0; allow_sparse_ && max_density < 1.0 && n < N; ++n) {  // (every density: no count)
     // Counted in 32 bits per row: that vectorises, a size_t count over the whole batch became a
@@ -77,16 +79,50 @@ const Tensor<T>& Affine<T>::forward(const Tensor<T>& x, bool train) {
 }
 
 template <class T>
-const Tensor<T>& Affine<T>::forward_sparse(std::size_t N, const SparseFill& fill) {
+const Tensor<T>& Affine<T>::forward_sparse(std::size_t N, const SparseFill& fill, bool train) {
   const std::size_t D = W_.value.dim(0), M = W_.value.dim(1);
   if (N == 0) throw ShapeError("Affine: expected input (N, " + std::to_string(D) + ") with N > 0, got (0, " +
                                std::to_string(D) + ")");
   x_shape_ = {N, D};
   out_.resize({N, M});
   used_sparse_ = true;
-  inference_only_ = false;
-  sparse_product(N, fill, batch_layout());
+  const SparseLayout layout = batch_layout();
+  inference_only_ = layout == SparseLayout::Tiles && !train;
+  if (layout == SparseLayout::Tiles) {
+    tiles_product(N, fill, train);
+    return out_;
+  }
+  sparse_product(N, fill, layout);
   return out_;
+}
+
+// The AMX products go at every density (a dense product of tiles), so a net's first layer takes
+// them for every batch of bytes where they are in use: float, no dx.
+template <class T>
+bool Affine<T>::tiles_preferred() const {
+  return sparse_tiles_preferred<T>() && !this->need_dx();
+}
+
+// Blocks of 32 rows (the tiles' unit) split between threads; W is packed once for all of them.
+template <class T>
+void Affine<T>::tiles_product(std::size_t N, const SparseFill& fill, bool train) {
+  if constexpr (std::is_same_v<T, float>) {
+    const std::size_t D = W_.value.dim(0);
+    xs_.reset(N, D, SparseLayout::Tiles, train);
+    wt_.pack(W_.value.data(), D, W_.value.dim(1));
+    const std::size_t blocks = (N + 31) / 32;
+    const int tasks = static_cast<int>(std::min<std::size_t>(blocks, num_threads()));
+    parallel_tasks(tasks, [&](int t) {
+      std::size_t j0, j1;
+      split_range(blocks, tasks, t, j0, j1);
+      const std::size_t r0 = 32 * j0, r1 = std::min(32 * j1, N);
+      if (r0 >= r1) return;
+      fill(xs_, r0, r1);
+      tiles_affine(xs_, r0, r1, wt_, b_.value.data(), out_.data());
+    });
+  } else {
+    throw std::logic_error("Affine: the Tiles layout is for float");
+  }
 }
 
 // The Columns layout is the Pairs layout's successor where that one is chosen at every density
@@ -164,7 +200,18 @@ const Tensor<T>& Affine<T>::backward(const Tensor<T>& dout) {
     throw std::logic_error("Affine backward: the last forward read a kept evaluation set (forward_sparse_rows), "
                            "which has no backward");
 
-  if (used_sparse_) {  // dW = x^T dout over the non-zeros of x, pairs of rows of dW split between threads
+  if (used_sparse_ && xs_.tiles()) {  // dW = x^T dout by the AMX products, blocks of 32 rows of dW split
+    if constexpr (std::is_same_v<T, float>) {
+      dt_.pack(dout.data(), N, M);
+      const std::size_t blocks = (D + 31) / 32;
+      const int tasks = static_cast<int>(std::min<std::size_t>(blocks, num_threads()));
+      parallel_tasks(tasks, [&](int t) {
+        std::size_t j0, j1;
+        split_range(blocks, tasks, t, j0, j1);
+        if (j0 < j1) tiles_weight_grad(xs_, 32 * j0, std::min(32 * j1, D), dt_, W_.grad.data());
+      });
+    }
+  } else if (used_sparse_) {  // dW = x^T dout over the non-zeros of x, pairs of rows of dW split between threads
     const std::size_t Q = (D + 1) / 2;
     const int tasks = static_cast<int>(std::min<std::size_t>(num_threads(), std::max<std::size_t>(D / 64, 1)));
     parallel_tasks(tasks, [&](int t) {

@@ -103,7 +103,7 @@ const Tensor<T>& LayerNet<T>::predict_sparse(std::size_t N, const typename Affin
   if (!affine) throw std::logic_error("LayerNet: sparse input needs an Affine first layer, " + this->name() + " has none");
   const Tensor<T>* out = nullptr;
   try {
-    out = &affine->forward_sparse(N, fill);
+    out = &affine->forward_sparse(N, fill, train);
   } catch (const ShapeError& e) {
     rethrow_named(0, e);
   }

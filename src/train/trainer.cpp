@@ -241,7 +241,9 @@ double Trainer<T>::evaluate_cached(Net<T>& net, LayerNet<T>* ln, const Dataset& 
     // ~70 MB). The Columns layout keeps at most one entry per non-zero, of 12 bytes.
     const SparseLayout layout = ln->sparse_layout();
     constexpr std::size_t kMaxEntries = std::size_t(4) << 20;
-    if (static_cast<double>(nnz) <= ln->sparse_max_density() * static_cast<double>(n * px) && nnz <= kMaxEntries) {
+    // (The Tiles layout is dense and packed in a pass far cheaper than its product: nothing is
+    // kept, each chunk is packed again.)
+    if (layout != SparseLayout::Tiles &&static_cast<double>(nnz) <= ln->sparse_max_density() * static_cast<double>(n * px) && nnz <= kMaxEntries) {
       cache.rows.reset(n, px, layout);
       const std::size_t block = layout == SparseLayout::Columns ? kEvalBlock : n;
       for (std::size_t b = 0; b < n; b += block)

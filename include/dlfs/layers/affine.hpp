@@ -29,7 +29,8 @@ class Affine : public Layer<T> {
   // from several threads at once for disjoint ranges, each followed by the product of its rows.
   // The result and backward are exactly those of forward() on the same batch by the sparse path.
   using SparseFill = std::function<void(SparseRows<T>& xs, std::size_t r0, std::size_t r1)>;
-  const Tensor<T>& forward_sparse(std::size_t N, const SparseFill& fill);
+  // train = false (an evaluation): no backward may follow, and the Tiles layout keeps no transpose.
+  const Tensor<T>& forward_sparse(std::size_t N, const SparseFill& fill, bool train = true);
   // Inference on rows [first, first + N) of an input compressed once (an evaluation set kept by
   // the trainer), read in place. No backward may follow (it throws std::logic_error).
   const Tensor<T>& forward_sparse_rows(const SparseRows<T>& xs, std::size_t first, std::size_t N);
@@ -49,9 +50,12 @@ class Affine : public Layer<T> {
   static constexpr double kSparseMaxDensity = 0.35;
   static constexpr std::size_t kPairsMaxOutputs = 64;
   double sparse_max_density() const;
-  // The layout of batches filled by the caller (forward_sparse): Columns where the paired
-  // kernels go at every density (see sparse_max_density), else Auto.
-  SparseLayout batch_layout() const { return columns_preferred() ? SparseLayout::Columns : SparseLayout::Auto; }
+  // The layout of batches filled by the caller (forward_sparse): Tiles where the AMX kernels are
+  // in use and this is a net's first layer (float; every density, as a dense product), Columns
+  // where the paired kernels go at every density (see sparse_max_density), else Auto.
+  SparseLayout batch_layout() const {
+    return tiles_preferred() ? SparseLayout::Tiles : columns_preferred() ? SparseLayout::Columns : SparseLayout::Auto;
+  }
   // Whether the last forward took the sparse path (tests).
   bool used_sparse() const { return used_sparse_; }
   // false forces the GEMM path (tests compare the two paths).
@@ -64,11 +68,14 @@ class Affine : public Layer<T> {
   Tensor<T> x_;    // the input flattened to (N, D), kept for dW (dense path, training)
   const Tensor<T>* x_ref_ = nullptr;  // the caller's input instead, after an inference forward
   SparseRows<T> xs_;  // the input's non-zeros, kept for dW (sparse path)
+  TileOperand wt_, dt_;  // W and dout packed for the Tiles layout's products
   Tensor<T> out_, dx_;
   bool used_sparse_ = false, allow_sparse_ = true, inference_only_ = false;
 
   void sparse_product(std::size_t N, const SparseFill& fill, SparseLayout layout);
+  void tiles_product(std::size_t N, const SparseFill& fill, bool train);
   bool columns_preferred() const;
+  bool tiles_preferred() const;
 };
 
 extern template class Affine<float>;

@@ -1,0 +1,211 @@
+// AMX kernels (see amx.hpp). The library is built for plain x86-64: the instructions are enabled
+// per function, and SparseRows uses the Tiles layout only where available() says so.
+#include "amx.hpp"
+
+#include <stdexcept>
+
+#include "sparse_pairs.hpp"
+
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
+#include <immintrin.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#define DLFS_AMX_TARGET __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512bf16")))
+
+namespace dlfs::amx {
+
+namespace {
+
+constexpr std::size_t kTile = 512;  // uint16_t elements of a B tile: 16 rows x 64 bytes
+
+bool detect() {
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("amx-tile") || !__builtin_cpu_supports("amx-bf16") ||
+      !__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("avx512vl") ||
+      !__builtin_cpu_supports("avx512bf16"))
+    return false;
+  // Linux gives a process the 8 KB tile state only on request (arch_prctl ARCH_REQ_XCOMP_PERM
+  // for XTILEDATA, feature 18); without it the first tile instruction kills the process.
+  constexpr long kReqXcompPerm = 0x1023, kXtileData = 18;
+  return syscall(SYS_arch_prctl, kReqXcompPerm, kXtileData) == 0;
+}
+
+// The tile configuration of product(): tiles 0-3 accumulators (16 rows x 16 floats), 4-5 the two
+// 16-row halves of A's block, 6-7 B tiles; all 16 rows x 64 bytes.
+struct alignas(64) TileConfig {
+  std::uint8_t palette = 1, start_row = 0, reserved[14] = {};
+  std::uint16_t colsb[16] = {};
+  std::uint8_t rows[16] = {};
+  TileConfig() {
+    for (int t = 0; t < 8; ++t) {
+      colsb[t] = 64;
+      rows[t] = 16;
+    }
+  }
+};
+const TileConfig g_config;
+
+// x as bf16 rounded to nearest even, in the low 16 bits of each lane.
+DLFS_AMX_TARGET inline __m512i bf16_bits(__m512 x) {
+  const __m512i u = _mm512_castps_si512(x);
+  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+  return _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7FFF))), 16);
+}
+DLFS_AMX_TARGET inline __m512 bf16_value(__m512i bits) { return _mm512_castsi512_ps(_mm512_slli_epi32(bits, 16)); }
+
+// 32 bytes (the first n of them, the rest 0) as 32 bf16.
+DLFS_AMX_TARGET inline __m512i bytes_bf16(const std::uint8_t* p, std::size_t n) {
+  const __mmask32 m = n >= 32 ? ~__mmask32(0) : (__mmask32(1) << n) - 1;
+  const __m256i b = _mm256_maskz_loadu_epi8(m, p);
+  const __m512 lo = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm256_castsi256_si128(b)));
+  const __m512 hi = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm256_extracti128_si256(b, 1)));
+  return (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+}
+
+// One (16 x 32) x (32 x 16) step for both halves of A into accumulators CA (rows 0-15) and CB
+// (rows 16-31), B tile in register BT loaded from b.
+#define DLFS_STEP(CA, CB, BT, b)  \
+  _tile_loadd(BT, (b), 64);       \
+  _tile_dpbf16ps(CA, 4, BT);      \
+  _tile_dpbf16ps(CB, 5, BT);
+
+}  // namespace
+
+bool available() {
+  static const bool ok = detect();
+  return ok;
+}
+
+std::size_t packed_b_size(std::size_t K, std::size_t M) { return padded(K) / kBlock * ((M + 15) / 16) * 3 * kTile; }
+
+DLFS_AMX_TARGET void pack_b(const float* B, std::size_t K, std::size_t M, std::size_t ldb, std::uint16_t* out) {
+  const std::size_t CT = (M + 15) / 16, steps = padded(K) / kBlock;
+  for (std::size_t s = 0; s < steps; ++s)
+    for (std::size_t j = 0; j < 16; ++j) {
+      const std::size_t ka = s * kBlock + 2 * j, kb = ka + 1;
+      for (std::size_t c = 0; c < CT; ++c) {
+        const std::size_t n = M - 16 * c < 16 ? M - 16 * c : 16;
+        const __mmask16 m = static_cast<__mmask16>((1u << n) - 1);
+        const __m512 va = ka < K ? _mm512_maskz_loadu_ps(m, B + ka * ldb + 16 * c) : _mm512_setzero_ps();
+        const __m512 vb = kb < K ? _mm512_maskz_loadu_ps(m, B + kb * ldb + 16 * c) : _mm512_setzero_ps();
+        // hi, mid, lo of both rows: each part the rest of the one before rounded to bf16 (the
+        // differences are exact in float, and the last part is exactly the rest).
+        __m512 ra = va, rb = vb;
+        std::uint16_t* t = out + ((s * CT + c) * 3) * kTile + 32 * j;
+        for (int p = 0; p < 3; ++p, t += kTile) {
+          const __m512i pa = bf16_bits(ra), pb = bf16_bits(rb);
+          _mm512_storeu_si512(t, _mm512_or_si512(pa, _mm512_slli_epi32(pb, 16)));
+          ra = _mm512_sub_ps(ra, bf16_value(pa));
+          rb = _mm512_sub_ps(rb, bf16_value(pb));
+        }
+      }
+    }
+}
+
+DLFS_AMX_TARGET void pack_rows(const std::uint8_t* const* rows, std::size_t n, std::size_t cols, std::uint16_t* dst,
+                               std::size_t lda) {
+  // A batch's rows are random rows of the set, touched here first: the rows two ahead are
+  // prefetched while one is converted (without, this pass cost half the product's time).
+  constexpr std::size_t kAhead = 2;
+  for (std::size_t i = 0; i < n && i < kAhead; ++i)
+    for (std::size_t k = 0; k < cols; k += 64) _mm_prefetch(reinterpret_cast<const char*>(rows[i] + k), _MM_HINT_T0);
+  for (std::size_t i = n; i < kBlock; ++i)  // the block's padding rows (read by the product, never stored)
+    for (std::size_t k = 0; k < lda; k += 32) _mm512_storeu_si512(dst + k * kBlock + i * 32, _mm512_setzero_si512());
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint8_t* src = rows[i];
+    const std::uint8_t* ahead = i + kAhead < n ? rows[i + kAhead] : nullptr;
+    for (std::size_t k = 0; k < lda; k += 32) {
+      if (ahead && k % 64 == 0 && k < cols) _mm_prefetch(reinterpret_cast<const char*>(ahead + k), _MM_HINT_T0);
+      _mm512_storeu_si512(dst + k * kBlock + i * 32, k < cols ? bytes_bf16(src + k, cols - k) : _mm512_setzero_si512());
+    }
+  }
+}
+
+DLFS_AMX_TARGET void pack_block_transposed(const std::uint8_t* const* rows, std::size_t n, std::size_t cols,
+                                           std::uint16_t* dst, std::size_t ldt, std::size_t step) {
+  if (n > kBlock) throw std::invalid_argument("amx::pack_block_transposed: expected at most 32 rows");
+  alignas(64) static thread_local std::uint8_t t[kBlock * 1024];
+  for (std::size_t k0 = 0; k0 < cols; k0 += 1024) {  // (1024 columns of 32 rows at a time)
+    const std::size_t w = cols - k0 < 1024 ? cols - k0 : 1024;
+    const std::uint8_t* shifted[kBlock];
+    for (std::size_t i = 0; i < n; ++i) shifted[i] = rows[i] + k0;
+    pairs::transpose_bytes(shifted, n, w, t, kBlock);
+    for (std::size_t k = k0; k < k0 + w; ++k)  // row k % 32 of the (k / 32)-th block, its step `step`
+      _mm512_storeu_si512(dst + (k / kBlock) * kBlock * ldt + step * kBlock * 32 + (k % kBlock) * 32,
+                          bytes_bf16(t + (k - k0) * kBlock, 32));
+  }
+}
+
+DLFS_AMX_TARGET void product(const std::uint16_t* a, std::size_t lda, std::size_t rows, const std::uint16_t* b,
+                             std::size_t M, const float* bias, float scale, float* out, std::size_t ldo) {
+  const std::size_t CT = (M + 15) / 16, steps = lda / kBlock, stride = 64;
+  alignas(64) float acc[kBlock * 32];  // a pair of column tiles: 32 rows x 32 floats
+  _tile_loadconfig(&g_config);
+  for (std::size_t c = 0; c < CT; c += 2) {
+    const bool two = c + 1 < CT;
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    for (std::size_t s = 0; s < steps; ++s) {
+      _tile_loadd(4, a + s * kBlock * 32, stride);
+      _tile_loadd(5, a + s * kBlock * 32 + 16 * 32, stride);
+      const std::uint16_t* b0 = b + ((s * CT + c) * 3) * kTile;
+      // Part by part, both column tiles: four independent accumulators between two updates of
+      // one (a tile multiply takes several times its issue interval to finish).
+      for (int p = 0; p < 3; ++p) {
+        DLFS_STEP(0, 2, 6, b0 + p * kTile)
+        if (two) {
+          DLFS_STEP(1, 3, 7, b0 + (3 + p) * kTile)
+        }
+      }
+    }
+    _tile_stored(0, acc, 128);
+    _tile_stored(2, acc + 16 * 32, 128);
+    if (two) {
+      _tile_stored(1, acc + 16, 128);
+      _tile_stored(3, acc + 16 * 32 + 16, 128);
+    }
+    const std::size_t c0 = 16 * c, w = M - c0 < 32 ? M - c0 : 32;
+    const __m512 vs = _mm512_set1_ps(scale);
+    for (std::size_t i = 0; i < rows; ++i)
+      for (std::size_t v = 0; v < w; v += 16) {
+        const std::size_t n = w - v < 16 ? w - v : 16;
+        const __mmask16 m = static_cast<__mmask16>((1u << n) - 1);
+        const __m512 sum = _mm512_load_ps(acc + i * 32 + v);
+        const __m512 b0 = bias ? _mm512_maskz_loadu_ps(m, bias + c0 + v) : _mm512_setzero_ps();
+        _mm512_mask_storeu_ps(out + i * ldo + c0 + v, m, _mm512_fmadd_ps(sum, vs, b0));
+      }
+  }
+  _tile_release();
+}
+
+#undef DLFS_STEP
+
+}  // namespace dlfs::amx
+
+#else  // no AMX kernels off x86-64 Linux: available() is false and nothing else is called
+
+namespace dlfs::amx {
+bool available() { return false; }
+std::size_t packed_b_size(std::size_t K, std::size_t M) { return padded(K) / kBlock * ((M + 15) / 16) * 3 * 512; }
+void pack_b(const float*, std::size_t, std::size_t, std::size_t, std::uint16_t*) {
+  throw std::logic_error("AMX kernels need x86-64 Linux");
+}
+void pack_rows(const std::uint8_t* const*, std::size_t, std::size_t, std::uint16_t*, std::size_t) {
+  throw std::logic_error("AMX kernels need x86-64 Linux");
+}
+void pack_block_transposed(const std::uint8_t* const*, std::size_t, std::size_t, std::uint16_t*, std::size_t,
+                           std::size_t) {
+  throw std::logic_error("AMX kernels need x86-64 Linux");
+}
+void product(const std::uint16_t*, std::size_t, std::size_t, const std::uint16_t*, std::size_t, const float*, float,
+             float*, std::size_t) {
+  throw std::logic_error("AMX kernels need x86-64 Linux");
+}
+}  // namespace dlfs::amx
+
+#endif
