@@ -392,3 +392,59 @@ TEST(SparseKernels, UnknownNameThrows) {
   EXPECT_EQ(sparse_kernels(), "plain");
   set_sparse_kernels("best");
 }
+
+// The Tiles layout's products against double sums, on shapes that are no multiple of the tiles
+// (77 rows: a partial block; 70 columns: a partial step; 37 outputs: an odd number of column
+// tiles): the bf16 parts of each float add up to it exactly, so the error is the float
+// accumulation's, a few units of 2^-24 of the sum of |terms|. Then the misuses it refuses.
+TEST(SparseRows, TilesLayoutProductsAreFloatAccurate) {
+  if (!set_sparse_kernels("amx")) GTEST_SKIP() << "no AMX on this CPU: the Tiles layout is never used";
+  RestoreKernels restore;
+  Rng rng(21);
+  const std::size_t rows = 77, cols = 70, M = 37;
+  LayoutCase c = layout_case(rng, rows, cols, M);
+  const float scale = 1.0f / 255.0f;
+  SparseRows<float> xs;
+  xs.reset(rows, cols, SparseLayout::Tiles);
+  ASSERT_TRUE(xs.tiles());
+  xs.compress_bytes(c.bytes.data(), cols, nullptr, 0, 64, rows, scale);  // (ranges in any order)
+  xs.compress_bytes(c.bytes.data(), cols, nullptr, 0, 0, 64, scale);
+  TileOperand W, dout;
+  W.pack(c.W.data(), cols, M);
+  dout.pack(c.dout.data(), rows, M);
+  std::vector<float> out(rows * M), dW(cols * M);
+  tiles_affine(xs, 0, 32, W, c.bias.data(), out.data());
+  tiles_affine(xs, 32, rows, W, c.bias.data(), out.data());
+  tiles_weight_grad(xs, 32, cols, dout, dW.data());
+  tiles_weight_grad(xs, 0, 32, dout, dW.data());
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t m = 0; m < M; ++m) {
+      double sum = c.bias[m], mag = std::fabs(c.bias[m]);
+      for (std::size_t k = 0; k < cols; ++k) {
+        const double term = double(c.bytes[r * cols + k]) / 255.0 * c.W[k * M + m];
+        sum += term;
+        mag += std::fabs(term);
+      }
+      ASSERT_NEAR(out[r * M + m], sum, 8 * std::ldexp(mag, -24) + 1e-30) << r << " " << m;
+    }
+  for (std::size_t k = 0; k < cols; ++k)
+    for (std::size_t m = 0; m < M; ++m) {
+      double sum = 0, mag = 0;
+      for (std::size_t r = 0; r < rows; ++r) {
+        const double term = double(c.bytes[r * cols + k]) / 255.0 * c.dout[r * M + m];
+        sum += term;
+        mag += std::fabs(term);
+      }
+      ASSERT_NEAR(dW[k * M + m], sum, 8 * std::ldexp(mag, -24) + 1e-30) << k << " " << m;
+    }
+  EXPECT_THROW(xs.compress_bytes(c.bytes.data(), cols, nullptr, 0, 5, 40, scale), std::invalid_argument);
+  EXPECT_THROW(xs.compress_rows(c.x.data(), 0, 32), std::logic_error);
+  EXPECT_THROW(sparse_affine_rows(xs, 0, 32, c.W.data(), c.bias.data(), M, out.data()), std::logic_error);
+  EXPECT_THROW(tiles_affine(xs, 3, 32, W, nullptr, out.data()), std::invalid_argument);
+  SparseRows<float> eval;
+  eval.reset(rows, cols, SparseLayout::Tiles, /*transposed=*/false);
+  eval.compress_bytes(c.bytes.data(), cols, nullptr, 0, 0, rows, scale);
+  EXPECT_THROW(tiles_weight_grad(eval, 0, 32, dout, dW.data()), std::invalid_argument);
+  SparseRows<double> wrong;
+  EXPECT_THROW(wrong.reset(rows, cols, SparseLayout::Tiles), std::invalid_argument);
+}

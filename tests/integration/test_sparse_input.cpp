@@ -3,6 +3,7 @@
 // for bit, and the trainer's choice between the two paths follows each batch's density.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "dlfs/data/dataset.hpp"
@@ -26,6 +27,16 @@ Dataset bytes_dataset(std::size_t n, double density, std::uint64_t seed) {
   for (std::size_t i = 0; i < n; ++i) d.labels.push_back(static_cast<std::uint8_t>(rng.randint(10)));
   return d;
 }
+
+// The bit-for-bit tests below hold for the sparse kernels; where the AMX kernels are in use, a net's
+// first layer would take the Tiles layout instead (its own test is at the end), so they run with
+// the AVX-512 kernels.
+struct NoTiles {
+  NoTiles() {
+    if (sparse_kernels() == "amx") set_sparse_kernels("avx512");
+  }
+  ~NoTiles() { set_sparse_kernels("best"); }
+};
 
 }  // namespace
 
@@ -71,6 +82,7 @@ TEST(SparseInput, BatchRowsAreTheNonZerosOfTheFloatBatch) {
 }
 
 TEST(SparseInput, PredictAndGradientEqualTheFloatPath) {
+  NoTiles no_tiles;
   Dataset d = bytes_dataset(40, 0.2, 3);
   const std::size_t idx[] = {1, 5, 9, 13, 17, 21, 25, 29, 33, 37, 2};
   const std::size_t n = std::size(idx);
@@ -97,6 +109,7 @@ TEST(SparseInput, PredictAndGradientEqualTheFloatPath) {
 // threads: every block is computed (the output of a fresh net starts unset, so a skipped block
 // shows), through the caller's fill and through a set compressed once, whatever the layout.
 TEST(SparseInput, LargeBatchesEqualTheFloatPathWithOneOrTwoThreads) {
+  NoTiles no_tiles;
   const int saved = num_threads();
   Dataset d = bytes_dataset(700, 0.2, 9);
   const std::size_t n = 700, px = d.pixels();
@@ -124,6 +137,7 @@ TEST(SparseInput, LargeBatchesEqualTheFloatPathWithOneOrTwoThreads) {
 TEST(SparseInput, TrainingTakesTheSparsePathOnlyForSparseBatches) {
   // A sparse and a dense dataset: the trained weights must equal those of a loop over
   // gradient() on float batches (same batches, same SGD), whichever path the trainer took.
+  NoTiles no_tiles;
   for (double density : {0.15, 0.6}) {
     Dataset d = bytes_dataset(300, density, 5);
     TwoLayerNet<float> net(56, 9, 10, 0.1, 6), ref(56, 9, 10, 0.1, 6);
@@ -158,4 +172,54 @@ TEST(SparseInput, TrainingTakesTheSparsePathOnlyForSparseBatches) {
         ASSERT_EQ(pn[k]->value[i], pr[k]->value[i]) << "density " << density << " " << pn[k]->name << i;
     EXPECT_EQ(evaluate_accuracy(net, d), evaluate_accuracy(ref, d));
   }
+}
+
+// Where the CPU has AMX, a net's first layer multiplies byte batches as bf16 tiles (each float
+// split in three parts): not the float path's bits, but as close to the exact sums, and the same
+// numbers with 1 or 2 threads. 700 rows: blocks of 32 with a partial last one; a dense and a
+// sparse set.
+TEST(SparseInput, TilesLayoutIsCloseToTheFloatPathAndThreadIndependent) {
+  if (!set_sparse_kernels("amx")) GTEST_SKIP() << "no AMX on this CPU: the Tiles layout is never used";
+  const int saved = num_threads();
+  for (double density : {0.2, 0.7}) {
+    Dataset d = bytes_dataset(700, density, 9);
+    const std::size_t n = 700;
+    Tensor<float> x, t;
+    gather_batch(d, nullptr, n, true, x, t);
+    TwoLayerNet<float> dense(56, 7, 10, 0.5, 4);
+    const Tensor<float> want = dense.predict(x);
+    dense.gradient(x, t);
+    std::vector<Tensor<float>> scores, grads;
+    for (int threads : {1, 2}) {
+      set_num_threads(threads);
+      TwoLayerNet<float> net(56, 7, 10, 0.5, 4);
+      auto* first = dynamic_cast<Affine<float>*>(net.layers()[0].get());
+      ASSERT_NE(first, nullptr);
+      ASSERT_EQ(net.sparse_layout(), SparseLayout::Tiles);
+      auto fill = [&](SparseRows<float>& xs, std::size_t r0, std::size_t r1) { sparse_batch_rows(d, nullptr, 0, xs, r0, r1); };
+      scores.push_back(net.predict_sparse(n, fill));
+      const Tensor<float>& y = scores.back();
+      ASSERT_EQ(y.shape(), want.shape());
+      for (std::size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(y[i], want[i], 2e-6f * (1 + std::fabs(want[i]))) << i;
+      net.gradient_sparse(n, fill, t);
+      auto pd = dense.params(), pn = net.params();
+      for (std::size_t k = 0; k < pd.size(); ++k) {
+        float scale = 0;
+        for (float v : pd[k]->grad) scale = std::max(scale, std::fabs(v));
+        ASSERT_GT(scale, 0.0f);
+        for (std::size_t i = 0; i < pd[k]->grad.size(); ++i)
+          ASSERT_NEAR(pn[k]->grad[i], pd[k]->grad[i], 1e-5f * scale) << pd[k]->name << i;
+        grads.push_back(pn[k]->grad);
+      }
+      // An evaluation keeps no transpose: no backward may follow it.
+      net.predict_sparse(n, fill);
+      EXPECT_THROW(first->backward(scores.back()), std::logic_error);
+    }
+    for (std::size_t i = 0; i < want.size(); ++i) ASSERT_EQ(scores[0][i], scores[1][i]) << i;
+    const std::size_t P = grads.size() / 2;
+    for (std::size_t k = 0; k < P; ++k)
+      for (std::size_t i = 0; i < grads[k].size(); ++i) ASSERT_EQ(grads[k][i], grads[P + k][i]) << k << " " << i;
+  }
+  set_num_threads(saved);
+  set_sparse_kernels("best");
 }
