@@ -7,6 +7,7 @@
 #include "sparse_pairs.hpp"
 
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
+#include <cpuid.h>
 #include <immintrin.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -23,10 +24,12 @@ constexpr std::size_t kTile = 512;  // uint16_t elements of a B tile: 16 rows x 
 
 bool detect() {
   __builtin_cpu_init();
-  if (!__builtin_cpu_supports("amx-tile") || !__builtin_cpu_supports("amx-bf16") ||
-      !__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("avx512vl") ||
-      !__builtin_cpu_supports("avx512bf16"))
-    return false;
+  if (!__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("avx512vl")) return false;
+  // AMX-TILE, AMX-BF16 and AVX512-BF16 from CPUID itself: clang 14's __builtin_cpu_supports does
+  // not know their names. Leaf 7.0 EDX bits 24 and 22, leaf 7.1 EAX bit 5.
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d >> 24 & 1u) || !(d >> 22 & 1u)) return false;
+  if (!__get_cpuid_count(7, 1, &a, &b, &c, &d) || !(a >> 5 & 1u)) return false;
   // Linux gives a process the 8 KB tile state only on request (arch_prctl ARCH_REQ_XCOMP_PERM
   // for XTILEDATA, feature 18); without it the first tile instruction kills the process.
   constexpr long kReqXcompPerm = 0x1023, kXtileData = 18;
