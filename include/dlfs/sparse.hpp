@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <string>
 
 namespace dlfs {
@@ -31,6 +32,14 @@ namespace dlfs {
 // no longer pays. Only from bytes (compress_bytes), float only; ranges start at multiples of 32
 // rows. With `transposed` (reset), the batch is also kept transposed, for dW.
 enum class SparseLayout { Auto, Rows, Pairs, Columns, Tiles };
+
+// Buffers of bf16 tiles, 64-byte aligned: a tile row that straddles two cache lines made every
+// tile load touch twice the lines, and the AMX products twice as slow.
+struct TileDelete {
+  void operator()(std::uint16_t* p) const { ::operator delete[](p, std::align_val_t(64)); }
+};
+using TileBuffer = std::unique_ptr<std::uint16_t[], TileDelete>;
+inline TileBuffer make_tile_buffer(std::size_t n) { return TileBuffer(new (std::align_val_t(64)) std::uint16_t[n]); }
 
 // The non-zero entries of a dense (rows, cols) matrix, row by row (CSR with per-row starts, so
 // that several threads can fill disjoint row ranges at once), or pair by pair (see SparseLayout).
@@ -119,7 +128,7 @@ class SparseRows {
   bool paired_ = false, columns_ = false, split_ = false, tiles_ = false, tile_transposed_ = false;
   // Tiles layout: the rows as bf16 (padded rows x tile_lda_) and the transpose (tile_lda_ x
   // tile_ldt_), and the scale of the bytes.
-  std::unique_ptr<std::uint16_t[]> tile_a_, tile_t_;
+  TileBuffer tile_a_, tile_t_;
   std::size_t tile_a_capacity_ = 0, tile_t_capacity_ = 0, tile_lda_ = 0, tile_ldt_ = 0;
   T tile_scale_ = T(0);
   std::size_t fill_tiles(const std::uint8_t* base, std::size_t stride, const std::size_t* rows, std::size_t first,
@@ -175,7 +184,7 @@ class TileOperand {
   std::size_t M() const { return M_; }
 
  private:
-  std::unique_ptr<std::uint16_t[]> data_;
+  TileBuffer data_;
   std::size_t capacity_ = 0, K_ = 0, M_ = 0;
 };
 

@@ -112,7 +112,7 @@ DLFS_AMX_TARGET void pack_rows(const std::uint8_t* const* rows, std::size_t n, s
                                std::size_t lda) {
   // A batch's rows are random rows of the set, touched here first: the rows two ahead are
   // prefetched while one is converted (without, this pass cost half the product's time).
-  constexpr std::size_t kAhead = 2;
+  constexpr std::size_t kAhead = 6;
   for (std::size_t i = 0; i < n && i < kAhead; ++i)
     for (std::size_t k = 0; k < cols; k += 64) _mm_prefetch(reinterpret_cast<const char*>(rows[i] + k), _MM_HINT_T0);
   for (std::size_t i = n; i < kBlock; ++i)  // the block's padding rows (read by the product, never stored)

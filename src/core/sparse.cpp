@@ -464,11 +464,11 @@ void SparseRows<T>::reset(std::size_t rows, std::size_t cols, SparseLayout layou
     tile_lda_ = amx::padded(cols);
     tile_ldt_ = amx::padded(rows);
     if (tile_ldt_ * tile_lda_ > tile_a_capacity_) {
-      tile_a_.reset(new std::uint16_t[tile_ldt_ * tile_lda_]);
+      tile_a_ = make_tile_buffer(tile_ldt_ * tile_lda_);
       tile_a_capacity_ = tile_ldt_ * tile_lda_;
     }
     if (transposed && tile_ldt_ * tile_lda_ > tile_t_capacity_) {
-      tile_t_.reset(new std::uint16_t[tile_ldt_ * tile_lda_]);
+      tile_t_ = make_tile_buffer(tile_ldt_ * tile_lda_);
       tile_t_capacity_ = tile_ldt_ * tile_lda_;
     }
     return;
@@ -721,7 +721,7 @@ std::size_t SparseRows<T>::fill_tiles(const std::uint8_t* base, std::size_t stri
 void TileOperand::pack(const float* B, std::size_t K, std::size_t M) {
   const std::size_t need = amx::packed_b_size(K, M);
   if (need > capacity_) {
-    data_.reset(new std::uint16_t[need]);
+    data_ = make_tile_buffer(need);
     capacity_ = need;
   }
   K_ = K;
