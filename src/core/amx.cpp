@@ -70,10 +70,30 @@ DLFS_AMX_TARGET inline __m512i bytes_bf16(const std::uint8_t* p, std::size_t n) 
 
 // One (16 x 32) x (32 x 16) step for both halves of A into accumulators CA (rows 0-15) and CB
 // (rows 16-31), B tile in register BT loaded from b.
-#define DLFS_STEP(CA, CB, BT, b)  \
-  _tile_loadd(BT, (b), 64);       \
-  _tile_dpbf16ps(CA, 4, BT);      \
-  _tile_dpbf16ps(CB, 5, BT);
+#define DLFS_STEP(CA, CB, BT, b) \
+  _tile_loadd(BT, (b), 64);      \
+  _tile_dpbf16ps(CA, 4, BT);     \
+  if (kLower) _tile_dpbf16ps(CB, 5, BT);
+
+// The steps of a column-tile pair (c, c + 1; `two` false: c alone) into accumulators 0-3;
+// kLower false: the block's rows 16-31 are padding (a last block of at most 16 rows) and are
+// skipped.
+template <bool kLower>
+DLFS_AMX_TARGET inline void pair_steps(const std::uint16_t* a, const std::uint16_t* b, std::size_t steps,
+                                       std::size_t CT, std::size_t c, bool two) {
+  for (std::size_t s = 0; s < steps; ++s) {
+    _tile_loadd(4, a + s * kBlock * 32, 64);
+    if (kLower) _tile_loadd(5, a + s * kBlock * 32 + 16 * 32, 64);
+    const std::uint16_t* b0 = b + ((s * CT + c) * 3) * kTile;
+    // Part by part, both column tiles: four independent accumulators between two updates of one.
+    for (int p = 0; p < 3; ++p) {
+      DLFS_STEP(0, 2, 6, b0 + p * kTile)
+      if (two) {
+        DLFS_STEP(1, 3, 7, b0 + (3 + p) * kTile)
+      }
+    }
+  }
+}
 
 }  // namespace
 
@@ -144,7 +164,8 @@ DLFS_AMX_TARGET void pack_block_transposed(const std::uint8_t* const* rows, std:
 
 DLFS_AMX_TARGET void product(const std::uint16_t* a, std::size_t lda, std::size_t rows, const std::uint16_t* b,
                              std::size_t M, const float* bias, float scale, float* out, std::size_t ldo) {
-  const std::size_t CT = (M + 15) / 16, steps = lda / kBlock, stride = 64;
+  const std::size_t CT = (M + 15) / 16, steps = lda / kBlock;
+  const bool lower = rows > 16;
   alignas(64) float acc[kBlock * 32];  // a pair of column tiles: 32 rows x 32 floats
   _tile_loadconfig(&g_config);
   for (std::size_t c = 0; c < CT; c += 2) {
@@ -153,24 +174,13 @@ DLFS_AMX_TARGET void product(const std::uint16_t* a, std::size_t lda, std::size_
     _tile_zero(1);
     _tile_zero(2);
     _tile_zero(3);
-    for (std::size_t s = 0; s < steps; ++s) {
-      _tile_loadd(4, a + s * kBlock * 32, stride);
-      _tile_loadd(5, a + s * kBlock * 32 + 16 * 32, stride);
-      const std::uint16_t* b0 = b + ((s * CT + c) * 3) * kTile;
-      // Part by part, both column tiles: four independent accumulators between two updates of
-      // one (a tile multiply takes several times its issue interval to finish).
-      for (int p = 0; p < 3; ++p) {
-        DLFS_STEP(0, 2, 6, b0 + p * kTile)
-        if (two) {
-          DLFS_STEP(1, 3, 7, b0 + (3 + p) * kTile)
-        }
-      }
-    }
+    if (lower) pair_steps<true>(a, b, steps, CT, c, two);
+    else pair_steps<false>(a, b, steps, CT, c, two);
     _tile_stored(0, acc, 128);
-    _tile_stored(2, acc + 16 * 32, 128);
+    if (lower) _tile_stored(2, acc + 16 * 32, 128);
     if (two) {
       _tile_stored(1, acc + 16, 128);
-      _tile_stored(3, acc + 16 * 32 + 16, 128);
+      if (lower) _tile_stored(3, acc + 16 * 32 + 16, 128);
     }
     const std::size_t c0 = 16 * c, w = M - c0 < 32 ? M - c0 : 32;
     const __m512 vs = _mm512_set1_ps(scale);

@@ -103,6 +103,15 @@ bool Affine<T>::tiles_preferred() const {
   return sparse_tiles_preferred<T>() && !this->need_dx();
 }
 
+// Threads for a Tiles product over a batch of N rows: one for a training batch. Measured on the
+// 2-core AMX machine: a batch of 100 is ~60 us of tile work a step, and splitting it between two
+// threads made training alone slower (1.16 s against 1.00 s for the seeds' run), the cost of
+// handing work to the second core exceeding the half it takes.
+static int tiles_tasks(std::size_t N, std::size_t blocks) {
+  constexpr std::size_t kMinRowsToSplit = 256;
+  return N < kMinRowsToSplit ? 1 : static_cast<int>(std::min<std::size_t>(blocks, num_threads()));
+}
+
 // Blocks of 32 rows (the tiles' unit) split between threads; W is packed once for all of them.
 template <class T>
 void Affine<T>::tiles_product(std::size_t N, const SparseFill& fill, bool train) {
@@ -111,7 +120,7 @@ void Affine<T>::tiles_product(std::size_t N, const SparseFill& fill, bool train)
     xs_.reset(N, D, SparseLayout::Tiles, train);
     wt_.pack(W_.value.data(), D, W_.value.dim(1));
     const std::size_t blocks = (N + 31) / 32;
-    const int tasks = static_cast<int>(std::min<std::size_t>(blocks, num_threads()));
+    const int tasks = tiles_tasks(N, blocks);
     parallel_tasks(tasks, [&](int t) {
       std::size_t j0, j1;
       split_range(blocks, tasks, t, j0, j1);
@@ -204,7 +213,7 @@ const Tensor<T>& Affine<T>::backward(const Tensor<T>& dout) {
     if constexpr (std::is_same_v<T, float>) {
       dt_.pack(dout.data(), N, M);
       const std::size_t blocks = (D + 31) / 32;
-      const int tasks = static_cast<int>(std::min<std::size_t>(blocks, num_threads()));
+      const int tasks = tiles_tasks(N, blocks);
       parallel_tasks(tasks, [&](int t) {
         std::size_t j0, j1;
         split_range(blocks, tasks, t, j0, j1);
