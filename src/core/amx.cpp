@@ -106,40 +106,50 @@ std::size_t packed_b_size(std::size_t K, std::size_t M) { return padded(K) / kBl
 
 DLFS_AMX_TARGET void pack_b(const float* B, std::size_t K, std::size_t M, std::size_t ldb, std::uint16_t* out) {
   const std::size_t CT = (M + 15) / 16, steps = padded(K) / kBlock;
+  // Lane n of a tile row holds (row ka, row kb) of column n: the two rows' 16 bf16 each, as
+  // vcvtne2ps2bf16 leaves them (kb's in the upper half), interleaved word by word.
+  const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22,
+                                              6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
   for (std::size_t s = 0; s < steps; ++s)
     for (std::size_t j = 0; j < 16; ++j) {
       const std::size_t ka = s * kBlock + 2 * j, kb = ka + 1;
       for (std::size_t c = 0; c < CT; ++c) {
         const std::size_t n = M - 16 * c < 16 ? M - 16 * c : 16;
         const __mmask16 m = static_cast<__mmask16>((1u << n) - 1);
-        const __m512 va = ka < K ? _mm512_maskz_loadu_ps(m, B + ka * ldb + 16 * c) : _mm512_setzero_ps();
-        const __m512 vb = kb < K ? _mm512_maskz_loadu_ps(m, B + kb * ldb + 16 * c) : _mm512_setzero_ps();
+        __m512 ra = ka < K ? _mm512_maskz_loadu_ps(m, B + ka * ldb + 16 * c) : _mm512_setzero_ps();
+        __m512 rb = kb < K ? _mm512_maskz_loadu_ps(m, B + kb * ldb + 16 * c) : _mm512_setzero_ps();
         // hi, mid, lo of both rows: each part the rest of the one before rounded to bf16 (the
         // differences are exact in float, and the last part is exactly the rest).
-        __m512 ra = va, rb = vb;
         std::uint16_t* t = out + ((s * CT + c) * 3) * kTile + 32 * j;
         for (int p = 0; p < 3; ++p, t += kTile) {
-          const __m512i pa = bf16_bits(ra), pb = bf16_bits(rb);
-          _mm512_storeu_si512(t, _mm512_or_si512(pa, _mm512_slli_epi32(pb, 16)));
-          ra = _mm512_sub_ps(ra, bf16_value(pa));
-          rb = _mm512_sub_ps(rb, bf16_value(pb));
+          const __m512i both = (__m512i)_mm512_cvtne2ps_pbh(rb, ra);  // ra's bf16 low, rb's high
+          _mm512_storeu_si512(t, _mm512_permutexvar_epi16(interleave, both));
+          if (p == 2) break;
+          // The parts back as floats: each bf16 is the upper half of its float.
+          const __m512 ha = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(both)), 16));
+          const __m512 hb =
+              _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(both, 1)), 16));
+          ra = _mm512_sub_ps(ra, ha);
+          rb = _mm512_sub_ps(rb, hb);
         }
       }
     }
 }
 
-DLFS_AMX_TARGET void pack_rows(const std::uint8_t* const* rows, std::size_t n, std::size_t cols, std::uint16_t* dst,
-                               std::size_t lda) {
-  // A batch's rows are random rows of the set, touched here first: the rows two ahead are
-  // prefetched while one is converted (without, this pass cost half the product's time).
+DLFS_AMX_TARGET void pack_rows(const std::uint8_t* const* rows, std::size_t n, std::size_t more, bool cold,
+                               std::size_t cols, std::uint16_t* dst, std::size_t lda) {
+  // A batch's rows are random rows of the set, touched here first: the rows six ahead are
+  // prefetched while one is converted (without, this pass cost half the product's time), the
+  // `more` rows after the block included, so that the next block starts with its rows in cache.
   constexpr std::size_t kAhead = 6;
-  for (std::size_t i = 0; i < n && i < kAhead; ++i)
-    for (std::size_t k = 0; k < cols; k += 64) _mm_prefetch(reinterpret_cast<const char*>(rows[i] + k), _MM_HINT_T0);
+  if (cold)
+    for (std::size_t i = 0; i < n && i < kAhead; ++i)
+      for (std::size_t k = 0; k < cols; k += 64) _mm_prefetch(reinterpret_cast<const char*>(rows[i] + k), _MM_HINT_T0);
   for (std::size_t i = n; i < kBlock; ++i)  // the block's padding rows (read by the product, never stored)
     for (std::size_t k = 0; k < lda; k += 32) _mm512_storeu_si512(dst + k * kBlock + i * 32, _mm512_setzero_si512());
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint8_t* src = rows[i];
-    const std::uint8_t* ahead = i + kAhead < n ? rows[i + kAhead] : nullptr;
+    const std::uint8_t* ahead = i + kAhead < n + more ? rows[i + kAhead] : nullptr;
     for (std::size_t k = 0; k < lda; k += 32) {
       if (ahead && k % 64 == 0 && k < cols) _mm_prefetch(reinterpret_cast<const char*>(ahead + k), _MM_HINT_T0);
       _mm512_storeu_si512(dst + k * kBlock + i * 32, k < cols ? bytes_bf16(src + k, cols - k) : _mm512_setzero_si512());
@@ -208,7 +218,7 @@ std::size_t packed_b_size(std::size_t K, std::size_t M) { return padded(K) / kBl
 void pack_b(const float*, std::size_t, std::size_t, std::size_t, std::uint16_t*) {
   throw std::logic_error("AMX kernels need x86-64 Linux");
 }
-void pack_rows(const std::uint8_t* const*, std::size_t, std::size_t, std::uint16_t*, std::size_t) {
+void pack_rows(const std::uint8_t* const*, std::size_t, std::size_t, bool, std::size_t, std::uint16_t*, std::size_t) {
   throw std::logic_error("AMX kernels need x86-64 Linux");
 }
 void pack_block_transposed(const std::uint8_t* const*, std::size_t, std::size_t, std::uint16_t*, std::size_t,

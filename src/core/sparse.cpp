@@ -708,12 +708,14 @@ std::size_t SparseRows<T>::fill_tiles(const std::uint8_t* base, std::size_t stri
   if (r0 == r1) return 0;
   tile_scale_ = scale;  // (the same from every range: the dataset's)
   auto src = [&](std::size_t r) { return base + (rows ? rows[r] : first + r) * stride; };
+  thread_local std::vector<const std::uint8_t*> ptr;
+  ptr.resize(r1 - r0);
+  for (std::size_t r = r0; r < r1; ++r) ptr[r - r0] = src(r);
   for (std::size_t b = r0; b < r1; b += amx::kBlock) {
-    const std::uint8_t* ptr[amx::kBlock];
-    const std::size_t n = std::min(amx::kBlock, r1 - b);
-    for (std::size_t i = 0; i < n; ++i) ptr[i] = src(b + i);
-    amx::pack_rows(ptr, n, cols_, tile_a_.get() + b * tile_lda_, tile_lda_);
-    if (tile_transposed_) amx::pack_block_transposed(ptr, n, cols_, tile_t_.get(), tile_ldt_, b / amx::kBlock);
+    const std::uint8_t* const* p = ptr.data() + (b - r0);
+    const std::size_t n = std::min(amx::kBlock, r1 - b), more = std::min(amx::kBlock, r1 - b - n);
+    amx::pack_rows(p, n, more, b == r0, cols_, tile_a_.get() + b * tile_lda_, tile_lda_);
+    if (tile_transposed_) amx::pack_block_transposed(p, n, cols_, tile_t_.get(), tile_ldt_, b / amx::kBlock);
   }
   return (r1 - r0) * cols_;
 }
