@@ -145,8 +145,8 @@ DLFS_AMX_TARGET void pack_rows(const std::uint8_t* const* rows, std::size_t n, s
   if (cold)
     for (std::size_t i = 0; i < n && i < kAhead; ++i)
       for (std::size_t k = 0; k < cols; k += 64) _mm_prefetch(reinterpret_cast<const char*>(rows[i] + k), _MM_HINT_T0);
-  for (std::size_t i = n; i < kBlock; ++i)  // the block's padding rows (read by the product, never stored)
-    for (std::size_t k = 0; k < lda; k += 32) _mm512_storeu_si512(dst + k * kBlock + i * 32, _mm512_setzero_si512());
+  // (The block's padding rows n..31 are left as they are: a product's output row depends on its
+  // own row of A only, and the rows past n are never stored.)
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint8_t* src = rows[i];
     const std::uint8_t* ahead = i + kAhead < n + more ? rows[i + kAhead] : nullptr;

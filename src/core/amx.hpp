@@ -37,8 +37,9 @@ std::size_t packed_b_size(std::size_t K, std::size_t M);
 void pack_b(const float* B, std::size_t K, std::size_t M, std::size_t ldb, std::uint16_t* out);
 
 // A block of A (above) at dst: row i = rows[i][0, cols) as bf16, then zeros, for i < n <= 32;
-// rows n..31 zeros. rows[n, n + more) are the next block's, prefetched on the way; cold: this
-// block's first rows were not prefetched by the block before.
+// rows n..31 are not written (product() never stores their results). rows[n, n + more) are the
+// next block's, prefetched on the way; cold: this block's first rows were not prefetched by the
+// block before.
 void pack_rows(const std::uint8_t* const* rows, std::size_t n, std::size_t more, bool cold, std::size_t cols,
                std::uint16_t* dst, std::size_t lda);
 // The transpose of n <= 32 byte rows as columns [32 step, 32 step + 32) of an A of ldt columns
