@@ -11,6 +11,9 @@
 #include <immintrin.h>
 #endif
 #include <stdexcept>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 namespace dlfs {
 namespace {
@@ -136,6 +139,23 @@ std::size_t count_nonzero(const Dataset& d, const std::size_t* idx, std::size_t 
     total += count_row(d.images.data() + row_of(d, idx, begin, i, "count_nonzero") * px, px);
   }
   return total;
+}
+
+void prefer_huge_pages(Tensor<std::uint8_t>& images) {
+#if defined(__linux__)
+  constexpr std::uintptr_t kHuge = std::uintptr_t(2) << 20;
+  const auto begin = reinterpret_cast<std::uintptr_t>(images.data());
+  const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1), last = (begin + images.size()) & ~(kHuge - 1);
+  if (last <= first) return;
+  void* p = reinterpret_cast<void*>(first);
+  madvise(p, last - first, MADV_HUGEPAGE);
+#ifndef MADV_COLLAPSE
+  constexpr int MADV_COLLAPSE = 25;  // Linux 6.1: collapse into huge pages now, not some time later
+#endif
+  madvise(p, last - first, MADV_COLLAPSE);  // (refused on older kernels: the advice above stays)
+#else
+  (void)images;
+#endif
 }
 
 template <class T>

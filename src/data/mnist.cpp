@@ -32,6 +32,7 @@ Dataset load_pair(const std::string& images_path, const std::string& labels_path
     throw std::runtime_error(labels_path + ": expected " + std::to_string(d.images.dim(0)) + " labels (one per image in " +
                              images_path + "), found " + std::to_string(d.labels.size()));
   check_labels(d.labels, labels_path);
+  prefer_huge_pages(d.images);
   return d;
 }
 

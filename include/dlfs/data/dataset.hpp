@@ -39,6 +39,10 @@ void slice_batch(const Dataset& d, std::size_t begin, std::size_t end, bool flat
 // Mostly-zero images (MNIST digits are 81% zero pixels) can skip the float batch: a net whose
 // first layer is an Affine takes their non-zeros instead (LayerNet::gradient_sparse). A batch is
 // rows idx[0..n) of d, or rows [begin, begin + n) when idx is null.
+// Asks the kernel to back the images with 2 MB pages where it can (Linux; a no-op elsewhere or
+// when refused): training reads random rows of a set larger than the caches, and with 4 KB pages
+// nearly every row also missed the TLB.
+void prefer_huge_pages(Tensor<std::uint8_t>& images);
 // Non-zero pixels in the batch (to choose between the two paths).
 std::size_t count_nonzero(const Dataset& d, const std::size_t* idx, std::size_t begin, std::size_t n);
 // Rows [r0, r1) of the batch into xs (already reset to (n, pixels)), / 255 as gather_batch: the
