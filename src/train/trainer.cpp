@@ -40,6 +40,27 @@ const Tensor<T>& predict_rows(Net<T>& net, const Dataset& d, std::size_t begin, 
   return net.predict(x, false);
 }
 
+// The net that takes rows of d as their bytes (LayerNet::predict_sparse), or null for the float
+// path: evaluate_accuracy and misclassified predict the same way, so the grid of misclassified
+// digits agrees with the accuracy (the first layer's kernels differ between the two paths).
+template <class T>
+LayerNet<T>* byte_input_net(Net<T>& net) {
+  auto* ln = dynamic_cast<LayerNet<T>*>(&net);
+  return net_wants_images(net.config()) || !ln || !ln->sparse_input() ? nullptr : ln;
+}
+
+// Scores for rows [b, e) of d: from the bytes when the chunk goes sparse, else the float batch.
+template <class T>
+const Tensor<T>& predict_chunk(Net<T>& net, LayerNet<T>* sparse_net, const Dataset& d, std::size_t b, std::size_t e,
+                               Tensor<T>& x, Tensor<T>& t) {
+  // Mostly-zero rows go to the first Affine as their non-zeros, read from the bytes (see
+  // LayerNet::predict_sparse): no float copy of the chunk is made and scanned.
+  if (sparse_net && goes_sparse(*sparse_net, d, nullptr, b, e - b))
+    return sparse_net->predict_sparse(
+        e - b, [&](SparseRows<T>& xs, std::size_t r0, std::size_t r1) { sparse_batch_rows(d, nullptr, b, xs, r0, r1); });
+  return predict_rows(net, d, b, e, !net_wants_images(net.config()), x, t);
+}
+
 }  // namespace
 
 template <class T>
@@ -47,20 +68,12 @@ double evaluate_accuracy(Net<T>& net, const Dataset& d, std::size_t limit, std::
   std::size_t n = limit ? std::min(limit, d.size()) : d.size();
   if (n == 0) return 0.0;
   if (chunk == 0) throw std::invalid_argument("evaluate_accuracy: expected a chunk of at least 1 row, got 0");
-  bool flatten = !net_wants_images(net.config());
-  auto* sparse_net = dynamic_cast<LayerNet<T>*>(&net);
-  if (!flatten || (sparse_net && !sparse_net->sparse_input())) sparse_net = nullptr;
+  LayerNet<T>* sparse_net = byte_input_net(net);
   Tensor<T> x, t;
   std::size_t correct = 0;
   for (std::size_t b = 0; b < n; b += chunk) {
     std::size_t e = std::min(n, b + chunk);
-    // Mostly-zero rows go to the first Affine as their non-zeros, read from the bytes (see
-    // LayerNet::predict_sparse): no float copy of the chunk is made and scanned.
-    const bool sparse = sparse_net && goes_sparse(*sparse_net, d, nullptr, b, e - b);
-    const Tensor<T>& y =
-        sparse ? sparse_net->predict_sparse(
-                     e - b, [&](SparseRows<T>& xs, std::size_t r0, std::size_t r1) { sparse_batch_rows(d, nullptr, b, xs, r0, r1); })
-               : predict_rows(net, d, b, e, flatten, x, t);
+    const Tensor<T>& y = predict_chunk(net, sparse_net, d, b, e, x, t);
     std::size_t classes = y.dim(-1);
     for (std::size_t i = 0; i < e - b; ++i)
       correct += argmax_row(y.data() + i * classes, classes) == d.labels[b + i];
@@ -71,12 +84,12 @@ double evaluate_accuracy(Net<T>& net, const Dataset& d, std::size_t limit, std::
 template <class T>
 std::vector<std::pair<std::size_t, int>> misclassified(Net<T>& net, const Dataset& d, std::size_t max_count) {
   std::vector<std::pair<std::size_t, int>> out;
-  bool flatten = !net_wants_images(net.config());
+  LayerNet<T>* sparse_net = byte_input_net(net);
   Tensor<T> x, t;
   const std::size_t chunk = 1000;
   for (std::size_t b = 0; b < d.size() && out.size() < max_count; b += chunk) {
     std::size_t e = std::min(d.size(), b + chunk);
-    const Tensor<T>& y = predict_rows(net, d, b, e, flatten, x, t);
+    const Tensor<T>& y = predict_chunk(net, sparse_net, d, b, e, x, t);
     std::size_t classes = y.dim(-1);
     for (std::size_t i = 0; i < e - b && out.size() < max_count; ++i) {
       std::size_t p = argmax_row(y.data() + i * classes, classes);

@@ -3,6 +3,7 @@
 // for bit, and the trainer's choice between the two paths follows each batch's density.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -222,4 +223,27 @@ TEST(SparseInput, TilesLayoutIsCloseToTheFloatPathAndThreadIndependent) {
   }
   set_num_threads(saved);
   set_sparse_kernels("best");
+}
+
+// misclassified() predicts as evaluate_accuracy does (from the bytes where the net takes them):
+// every wrong row of the set, each with the class the byte path's scores give, so the grid of
+// wrong digits agrees with the accuracy whatever the first layer's kernels.
+TEST(SparseInput, MisclassifiedAgreesWithTheAccuracysPredictions) {
+  for (double density : {0.2, 0.7}) {
+    Dataset d = bytes_dataset(300, density, 11);
+    TwoLayerNet<float> net(56, 9, 10, 0.5, 3);
+    const std::size_t n = d.size();
+    const Tensor<float> y = net.predict_sparse(
+        n, [&](SparseRows<float>& xs, std::size_t r0, std::size_t r1) { sparse_batch_rows(d, nullptr, 0, xs, r0, r1); });
+    std::vector<std::pair<std::size_t, int>> want;
+    for (std::size_t i = 0; i < n; ++i) {
+      const float* r = y.data() + i * 10;
+      const int p = static_cast<int>(std::max_element(r, r + 10) - r);
+      if (p != d.labels[i]) want.emplace_back(i, p);
+    }
+    ASSERT_GT(want.size(), 0u);
+    EXPECT_EQ(misclassified(net, d, n), want) << density;
+    EXPECT_DOUBLE_EQ(evaluate_accuracy(net, d), double(n - want.size()) / double(n)) << density;
+    EXPECT_EQ(misclassified(net, d, 3).size(), std::min<std::size_t>(3, want.size()));
+  }
 }
