@@ -6,21 +6,42 @@
 
 #include "sparse_pairs.hpp"
 
+namespace dlfs::amx {
+namespace {
+
+constexpr std::size_t kTile = 512;  // uint16_t elements of a full B tile: 16 rows x 64 bytes
+
+// The packed B of pack_b: per step of 32 rows of K, per column tile c, its three parts; every
+// tile 16 rows (pairs of K rows) of 2 x cols(c) bf16, the last column tile only as wide as the
+// columns left (M = 50: 3 tiles of 16 and one of 2, so 22% less to write and read than 4 x 16).
+struct PackedB {
+  std::size_t CT, last;  // column tiles; columns of the last
+  PackedB(std::size_t M) : CT((M + 15) / 16), last(M - 16 * (CT - 1)) {}
+  std::size_t cols(std::size_t c) const { return c + 1 == CT ? last : 16; }
+  std::size_t tile(std::size_t c) const { return 32 * cols(c); }  // uint16_t elements
+  std::size_t step() const { return 3 * ((CT - 1) * kTile + tile(CT - 1)); }
+  std::size_t at(std::size_t s, std::size_t c, int p) const {
+    return s * step() + 3 * kTile * c + static_cast<std::size_t>(p) * tile(c);
+  }
+};
+
+}  // namespace
+
+std::size_t packed_b_size(std::size_t K, std::size_t M) { return padded(K) / kBlock * PackedB(M).step(); }
+
+}  // namespace dlfs::amx
+
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
 #include <cpuid.h>
 #include <immintrin.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <cstring>
-
 #define DLFS_AMX_TARGET __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512bf16")))
 
 namespace dlfs::amx {
 
 namespace {
-
-constexpr std::size_t kTile = 512;  // uint16_t elements of a B tile: 16 rows x 64 bytes
 
 bool detect() {
   __builtin_cpu_init();
@@ -53,28 +74,6 @@ struct alignas(64) TileConfig {
       for (int t : {narrow, narrow + 2, narrow + 6}) colsb[t] = static_cast<std::uint16_t>(4 * cols);
   }
 };
-
-// The packed B of pack_b: per step of 32 rows of K, per column tile c, its three parts; every
-// tile 16 rows (pairs of K rows) of 2 x cols(c) bf16, the last column tile only as wide as the
-// columns left (M = 50: 3 tiles of 16 and one of 2, so 22% less to write and read than 4 x 16).
-struct PackedB {
-  std::size_t CT, last;  // column tiles; columns of the last
-  PackedB(std::size_t M) : CT((M + 15) / 16), last(M - 16 * (CT - 1)) {}
-  std::size_t cols(std::size_t c) const { return c + 1 == CT ? last : 16; }
-  std::size_t tile(std::size_t c) const { return 32 * cols(c); }  // uint16_t elements
-  std::size_t step() const { return 3 * ((CT - 1) * kTile + tile(CT - 1)); }
-  std::size_t at(std::size_t s, std::size_t c, int p) const {
-    return s * step() + 3 * kTile * c + static_cast<std::size_t>(p) * tile(c);
-  }
-};
-
-// x as bf16 rounded to nearest even, in the low 16 bits of each lane.
-DLFS_AMX_TARGET inline __m512i bf16_bits(__m512 x) {
-  const __m512i u = _mm512_castps_si512(x);
-  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-  return _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7FFF))), 16);
-}
-DLFS_AMX_TARGET inline __m512 bf16_value(__m512i bits) { return _mm512_castsi512_ps(_mm512_slli_epi32(bits, 16)); }
 
 // 32 bytes (the first n of them, the rest 0) as 32 bf16, through float (the bytes are integers,
 // exact in both). The halves are loaded apart so that no extract competes with the conversions
@@ -127,8 +126,6 @@ bool available() {
   static const bool ok = detect();
   return ok;
 }
-
-std::size_t packed_b_size(std::size_t K, std::size_t M) { return padded(K) / kBlock * PackedB(M).step(); }
 
 DLFS_AMX_TARGET void pack_b(const float* B, std::size_t K, std::size_t M, std::size_t ldb, std::uint16_t* out) {
   const PackedB pb(M);
@@ -246,10 +243,6 @@ DLFS_AMX_TARGET void product(const std::uint16_t* a, std::size_t lda, std::size_
 
 namespace dlfs::amx {
 bool available() { return false; }
-std::size_t packed_b_size(std::size_t K, std::size_t M) {
-  const std::size_t CT = (M + 15) / 16;
-  return padded(K) / kBlock * 3 * ((CT - 1) * 512 + 32 * (M - 16 * (CT - 1)));
-}
 void pack_b(const float*, std::size_t, std::size_t, std::size_t, std::uint16_t*) {
   throw std::logic_error("AMX kernels need x86-64 Linux");
 }

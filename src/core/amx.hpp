@@ -15,10 +15,10 @@
 //    data), each block stored tile by tile: for each step of 32 columns, its 32 rows of 32 bf16
 //    (64 bytes) one after the other, so that a tile load reads 1 KB in one piece (rows of a
 //    plain row-major block are lda apart, and the product waited on them).
-//  - B, the right operand (K, M) float, packed by pack_b: K padded to a multiple of 32 and M to
-//    a multiple of 16, in the tile order the product reads (steps of 32 rows of K, then column
-//    tiles of 16, then the three parts; each tile 16 pairs of K rows x 16 columns, the pair
-//    interleaved as AMX wants).
+//  - B, the right operand (K, M) float, packed by pack_b: K padded to a multiple of 32, in the
+//    tile order the product reads (steps of 32 rows of K, then column tiles of 16 columns, the
+//    last only as wide as the columns left, then the three parts; each tile 16 pairs of K rows,
+//    the pair interleaved as AMX wants).
 #pragma once
 #include <cstddef>
 #include <cstdint>
