@@ -42,15 +42,24 @@ const Isa g_best_isa = detect_isa();
 #ifdef DLFS_X86
 const bool g_avx512vl = g_best_isa >= Isa::Avx512 && __builtin_cpu_supports("avx512vl");
 #endif
-// DLFS_SPARSE_KERNELS=avx512|avx2|plain picks slower kernels than the CPU's best (for benchmarks that
-// compare them; an unknown or unavailable name keeps the best).
+// The kernel set a name selects ("best": this CPU's), or false for an unknown name.
+bool isa_named(const std::string& name, Isa& isa) {
+  if (name == "amx") isa = Isa::Amx;
+  else if (name == "avx512") isa = Isa::Avx512;
+  else if (name == "avx2") isa = Isa::Avx2;
+  else if (name == "plain") isa = Isa::Plain;
+  else if (name == "best") isa = g_best_isa;
+  else return false;
+  return true;
+}
+
+// DLFS_SPARSE_KERNELS (a name of set_sparse_kernels: avx512, avx2, plain...) picks slower kernels
+// than the CPU's best, for benchmarks that compare them; an unknown or unavailable name keeps the
+// best.
 Isa initial_isa() {
   const char* env = std::getenv("DLFS_SPARSE_KERNELS");
-  const std::string want = env ? env : "";
-  if (want == "avx512" && g_best_isa >= Isa::Avx512) return Isa::Avx512;
-  if (want == "avx2" && g_best_isa >= Isa::Avx2) return Isa::Avx2;
-  if (want == "plain") return Isa::Plain;
-  return g_best_isa;
+  Isa want = g_best_isa;
+  return env && isa_named(env, want) && want <= g_best_isa ? want : g_best_isa;
 }
 Isa g_isa = initial_isa();
 
@@ -939,15 +948,10 @@ std::string sparse_kernels() {
 }
 
 bool set_sparse_kernels(const std::string& name) {
-  Isa want = name == "amx"      ? Isa::Amx
-             : name == "avx512" ? Isa::Avx512
-             : name == "avx2"   ? Isa::Avx2
-             : name == "plain"  ? Isa::Plain
-                                : g_best_isa;
-  if (name == "best") want = g_best_isa;
-  else if (name != "amx" && name != "avx512" && name != "avx2" && name != "plain")
+  Isa want = g_best_isa;
+  if (!isa_named(name, want))
     throw std::invalid_argument("set_sparse_kernels: expected amx, avx512, avx2, plain or best, got '" + name + "'");
-  if (static_cast<int>(want) > static_cast<int>(g_best_isa)) return false;
+  if (want > g_best_isa) return false;
   g_isa = want;
   return true;
 }
