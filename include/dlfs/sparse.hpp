@@ -98,7 +98,7 @@ class SparseRows {
   void split_column_pairs();
   bool split() const { return split_; }
   // Tiles layout: the rows as bf16 in blocks of 32 rows x tile_lda() (zeros past cols()), each
-  // block stored tile by tile (src/core/amx.hpp), scaled by tile_scale() (the bytes are kept as
+  // block stored tile by tile (src/core/amx.hpp), scaled by tile_scale(r) (the bytes are kept as
   // they are); with `transposed`, the batch's columns the same way, blocks of 32 columns x
   // tile_ldt() (zeros past rows()).
   const std::uint16_t* tile_rows() const { return tile_a_.get(); }
@@ -106,7 +106,9 @@ class SparseRows {
   const std::uint16_t* tile_transposed() const { return tile_t_.get(); }
   std::size_t tile_ldt() const { return tile_ldt_; }
   bool tile_has_transposed() const { return tile_transposed_; }
-  T tile_scale() const { return tile_scale_; }
+  // The scale given to the fill of row r's block of 32 (kept per block: threads fill blocks at
+  // once, and each product reads the scale its own thread wrote).
+  T tile_scale(std::size_t r) const { return tile_scale_[r / 32]; }
   // After split_column_pairs: how many of column pair q's rows have both values, and how many
   // column 2q's only (the rest have column 2q + 1's only).
   std::size_t column_pair_both(std::size_t r0, std::size_t q) const { return cboth_[r0 * column_pairs() + q]; }
@@ -130,7 +132,8 @@ class SparseRows {
   // tile_ldt_), and the scale of the bytes.
   TileBuffer tile_a_, tile_t_;
   std::size_t tile_a_capacity_ = 0, tile_t_capacity_ = 0, tile_lda_ = 0, tile_ldt_ = 0;
-  T tile_scale_ = T(0);
+  std::unique_ptr<T[]> tile_scale_;
+  std::size_t tile_scale_slots_ = 0;
   std::size_t fill_tiles(const std::uint8_t* base, std::size_t stride, const std::size_t* rows, std::size_t first,
                          std::size_t r0, std::size_t r1, T scale);
   // Columns layout: per (block's first row, column pair) the start and count of its rows, and

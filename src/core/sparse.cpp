@@ -476,6 +476,10 @@ void SparseRows<T>::reset(std::size_t rows, std::size_t cols, SparseLayout layou
       tile_a_ = make_tile_buffer(tile_ldt_ * tile_lda_);
       tile_a_capacity_ = tile_ldt_ * tile_lda_;
     }
+    if (tile_ldt_ / amx::kBlock > tile_scale_slots_) {
+      tile_scale_.reset(new T[tile_ldt_ / amx::kBlock]);
+      tile_scale_slots_ = tile_ldt_ / amx::kBlock;
+    }
     if (transposed && tile_ldt_ * tile_lda_ > tile_t_capacity_) {
       tile_t_ = make_tile_buffer(tile_ldt_ * tile_lda_);
       tile_t_capacity_ = tile_ldt_ * tile_lda_;
@@ -715,12 +719,12 @@ std::size_t SparseRows<T>::fill_tiles(const std::uint8_t* base, std::size_t stri
                                 "last row) within [0, " + std::to_string(rows_) + "), got [" + std::to_string(r0) +
                                 ", " + std::to_string(r1) + ")");
   if (r0 == r1) return 0;
-  tile_scale_ = scale;  // (the same from every range: the dataset's)
   auto src = [&](std::size_t r) { return base + (rows ? rows[r] : first + r) * stride; };
   thread_local std::vector<const std::uint8_t*> ptr;
   ptr.resize(r1 - r0);
   for (std::size_t r = r0; r < r1; ++r) ptr[r - r0] = src(r);
   for (std::size_t b = r0; b < r1; b += amx::kBlock) {
+    tile_scale_[b / amx::kBlock] = scale;
     const std::uint8_t* const* p = ptr.data() + (b - r0);
     const std::size_t n = std::min(amx::kBlock, r1 - b), more = std::min(amx::kBlock, r1 - b - n);
     amx::pack_rows(p, n, more, b == r0, cols_, tile_a_.get() + b * tile_lda_, tile_lda_);
@@ -747,7 +751,7 @@ void tiles_affine(const SparseRows<float>& x, std::size_t r0, std::size_t r1, co
                                 " columns and rows from a multiple of 32");
   for (std::size_t r = r0; r < r1; r += amx::kBlock)
     amx::product(x.tile_rows() + r * x.tile_lda(), x.tile_lda(), std::min(amx::kBlock, r1 - r), W.data(), W.M(), b,
-                 x.tile_scale(), out + r * W.M(), W.M());
+                 x.tile_scale(r), out + r * W.M(), W.M());
 }
 
 void tiles_weight_grad(const SparseRows<float>& x, std::size_t k0, std::size_t k1, const TileOperand& dout,
@@ -755,9 +759,14 @@ void tiles_weight_grad(const SparseRows<float>& x, std::size_t k0, std::size_t k
   if (!x.tiles() || !x.tile_has_transposed() || dout.K() != x.rows() || k0 % amx::kBlock != 0 || k1 > x.cols())
     throw std::invalid_argument("tiles_weight_grad: expected a Tiles set kept transposed, dout of " +
                                 std::to_string(x.rows()) + " rows and columns from a multiple of 32");
+  // dW sums over every row: one scale for all of them.
+  for (std::size_t r = 0; r < x.rows(); r += amx::kBlock)
+    if (!(x.tile_scale(r) == x.tile_scale(0)))
+      throw std::logic_error("tiles_weight_grad: expected one scale for the whole set, found blocks filled with " +
+                             std::to_string(x.tile_scale(0)) + " and " + std::to_string(x.tile_scale(r)));
   for (std::size_t k = k0; k < k1; k += amx::kBlock)
     amx::product(x.tile_transposed() + k * x.tile_ldt(), x.tile_ldt(), std::min(amx::kBlock, k1 - k), dout.data(),
-                 dout.M(), nullptr, x.tile_scale(), dW + k * dout.M(), dout.M());
+                 dout.M(), nullptr, x.tile_scale(0), dW + k * dout.M(), dout.M());
 }
 
 template <class T>
