@@ -146,6 +146,7 @@ int run(TrainFlags& f) {
   set_num_threads(f.threads);
   // Fail on a bad optimiser name or hyper-parameter before the data is read.
   make_optimizer<float>(OptimizerSpec{f.optimizer, f.lr, f.momentum});
+  check_net_flags(f.net);
 
   DataSplit data = load_data(f.data);
   nlohmann::json config = net_config(f.net, data.train.rows(), data.train.cols(), data.train.num_classes);

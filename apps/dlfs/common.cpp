@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "dlfs/data/mnist.hpp"
+#include "dlfs/nets/registry.hpp"
 
 namespace dlfs::cli {
 
@@ -146,6 +147,23 @@ nlohmann::json net_config(const NetFlags& f, std::size_t rows, std::size_t cols,
   if ((f.batchnorm || f.dropout > 0 || f.weight_decay > 0) && f.net.rfind("multi-layer", 0) != 0)
     throw std::invalid_argument("--batchnorm, --dropout and --weight-decay need --net multi-layer, got --net " + f.net);
   return c;
+}
+
+}  // namespace dlfs::cli
+
+namespace dlfs::cli {
+
+void check_net_flags(const NetFlags& f) {
+  // 1x1 images, 2 classes: the shape-dependent size checks are at their most lenient here and are
+  // made again for the real shape once the data is read.
+  net_config(f, 1, 1, 2);
+  if (f.net == "sequential") return;
+  std::string known;
+  for (const auto& n : net_names()) {
+    if (n == f.net) return;
+    known += (known.empty() ? "" : ", ") + n;
+  }
+  throw std::invalid_argument("--net: unknown net '" + f.net + "' (known: " + known + ")");
 }
 
 }  // namespace dlfs::cli

@@ -34,6 +34,9 @@ struct NetFlags {
 void add_net_flags(CLI::App* app, NetFlags& f);
 // The config JSON make_net() takes, for images of the given shape and class count.
 nlohmann::json net_config(const NetFlags& f, std::size_t rows, std::size_t cols, std::size_t classes);
+// The net flags' checks that need no data (sizes, ratios, a known --net name), so a typo fails
+// before a dataset is read, or is reported even when the data folder is missing.
+void check_net_flags(const NetFlags& f);
 
 // Validators: throw std::invalid_argument("--lr: expected a finite number > 0, got nan").
 void require_positive(const std::string& flag, double v);
