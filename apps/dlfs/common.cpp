@@ -110,7 +110,7 @@ nlohmann::json net_config(const NetFlags& f, std::size_t rows, std::size_t cols,
                                   std::to_string(f.hidden.size()) + " sizes");
     c["input_size"] = input;
     c["hidden_size"] = f.hidden.empty() ? 50 : f.hidden[0];
-    require_dense_size(input, {c["hidden_size"].get<long long>()}, classes);
+    if (input > 0) require_dense_size(input, {c["hidden_size"].get<long long>()}, classes);
     c["output_size"] = classes;
     auto init = init_value("0.01");
     if (!init.is_number())
@@ -118,7 +118,7 @@ nlohmann::json net_config(const NetFlags& f, std::size_t rows, std::size_t cols,
     c["weight_init_std"] = init;
   } else if (f.net == "multi-layer" || f.net == "multi-layer-extend") {
     std::vector<long long> hidden = f.hidden.empty() ? std::vector<long long>(5, 100) : f.hidden;
-    require_dense_size(input, hidden, classes);
+    if (input > 0) require_dense_size(input, hidden, classes);
     c["input_size"] = input;
     c["hidden_size_list"] = hidden;
     c["output_size"] = classes;
@@ -154,9 +154,9 @@ nlohmann::json net_config(const NetFlags& f, std::size_t rows, std::size_t cols,
 namespace dlfs::cli {
 
 void check_net_flags(const NetFlags& f) {
-  // 1x1 images, 2 classes: the shape-dependent size checks are at their most lenient here and are
-  // made again for the real shape once the data is read.
-  net_config(f, 1, 1, 2);
+  // A 0x0 shape skips the checks that depend on the images (the weight count); net_config makes
+  // them for the real shape once the data is read.
+  net_config(f, 0, 0, 0);
   if (f.net == "sequential") return;
   std::string known;
   for (const auto& n : net_names()) {

@@ -32,7 +32,8 @@ struct NetFlags {
   double weight_decay = 0;
 };
 void add_net_flags(CLI::App* app, NetFlags& f);
-// The config JSON make_net() takes, for images of the given shape and class count.
+// The config JSON make_net() takes, for images of the given shape and class count (0x0: shape
+// unknown, its size checks skipped).
 nlohmann::json net_config(const NetFlags& f, std::size_t rows, std::size_t cols, std::size_t classes);
 // The net flags' checks that need no data (sizes, ratios, a known --net name), so a typo fails
 // before a dataset is read, or is reported even when the data folder is missing.
