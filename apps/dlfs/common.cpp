@@ -149,21 +149,15 @@ nlohmann::json net_config(const NetFlags& f, std::size_t rows, std::size_t cols,
   return c;
 }
 
-}  // namespace dlfs::cli
-
-namespace dlfs::cli {
-
 void check_net_flags(const NetFlags& f) {
   // A 0x0 shape skips the checks that depend on the images (the weight count); net_config makes
   // them for the real shape once the data is read.
   net_config(f, 0, 0, 0);
-  if (f.net == "sequential") return;
-  std::string known;
-  for (const auto& n : net_names()) {
-    if (n == f.net) return;
-    known += (known.empty() ? "" : ", ") + n;
+  try {
+    require_known_net(f.net);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("--net: ") + e.what());
   }
-  throw std::invalid_argument("--net: unknown net '" + f.net + "' (known: " + known + ")");
 }
 
 }  // namespace dlfs::cli

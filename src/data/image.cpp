@@ -147,6 +147,7 @@ namespace {
 //    chunk length beyond the end of the file makes it allocate that much (up to 4 GB) first.
 //  - BMP: stb reads pixels past the end of the file as zeros, so a 2 KB file declaring
 //    7168x7168 pixels cost 50 MB and seconds of work: the file must hold the rows it declares.
+//    A negative compression code slipped past that check (stb takes it as uncompressed).
 void check_jpeg(const std::string& path, const std::string& b) {
   auto at = [&](std::size_t i) -> std::size_t { return i < b.size() ? static_cast<unsigned char>(b[i]) : 0; };
   // stb reads a marker as 0xFF, any number of 0xFF fill bytes, then the code: FF FF D8 is an SOI too.
@@ -231,7 +232,12 @@ void check_bmp(const std::string& path, const std::string& b) {
     w = le(18, 4), bpp = le(28, 2);
     const auto sh = static_cast<std::int32_t>(le(22, 4));  // negative: rows stored top-down
     h = sh < 0 ? 0 - static_cast<std::uint64_t>(static_cast<std::int64_t>(sh)) : static_cast<std::uint64_t>(sh);
-    if (le(30, 4) != 0 && le(30, 4) != 3) return;  // compressed: stb refuses those itself
+    // stb reads the compression as a signed int and refuses 1, 2 and >= 4 itself, but takes a
+    // negative value for uncompressed pixels: refuse that here, it is no encoder's output.
+    const auto comp = static_cast<std::int32_t>(le(30, 4));
+    if (comp < 0)
+      fail(path, "corrupt BMP: expected a compression code of 0 to 3, found " + std::to_string(le(30, 4)));
+    if (comp != 0 && comp != 3) return;  // compressed: stb refuses those itself
   } else {
     return;  // stb refuses unknown headers
   }

@@ -210,8 +210,17 @@ std::unique_ptr<Net<T>> make_net(const nlohmann::json& config, std::uint64_t see
     Args args(config, name);
     return e.make(args, seed);
   }
+  require_known_net(name);  // throws: no table entry matched
+  return nullptr;
+}
+
+void require_known_net(const std::string& name) {
+  if (name == "sequential") return;
   std::string known;
-  for (const auto& n : net_names()) known += (known.empty() ? "" : ", ") + n;
+  for (const auto& n : net_names()) {
+    if (n == name) return;
+    known += (known.empty() ? "" : ", ") + n;
+  }
   throw std::invalid_argument("unknown net '" + name + "' (known: " + known + ")");
 }
 

@@ -22,4 +22,8 @@ std::unique_ptr<Net<T>> make_net(const nlohmann::json& config, std::uint64_t see
 // The registered names, in table order.
 std::vector<std::string> net_names();
 
+// Throws make_net's "unknown net" error unless name is in net_names() or is "sequential"; for
+// callers that want to check a name before they have the rest of the config.
+void require_known_net(const std::string& name);
+
 }  // namespace dlfs
