@@ -2,13 +2,38 @@
 // commands.hpp; main only parses and turns every error into one clear line and a non-zero exit.
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <string>
 
 #include "commands.hpp"
+#include "dlfs/linalg.hpp"
+
+namespace {
+
+// OpenBLAS reads OPENBLAS_CORETYPE only while it loads, before main: when it fell back to slow
+// kernels on a CPU it does not know (see blas_core_override), set the variable and start this
+// same program again, once (the variable is then set, so the new process never loops). If exec
+// fails the run goes on with the slow kernels: same results, only slower.
+// DLFS_BLAS_RESTART=0 turns this off (valgrind, for one, would not follow the restart).
+void restart_with_fitting_blas(char** argv) {
+  const char* off = std::getenv("DLFS_BLAS_RESTART");
+  if (off && std::string(off) == "0") return;
+  const char* core = dlfs::blas_core_override();
+  if (!core || setenv("OPENBLAS_CORETYPE", core, 1) != 0) return;
+  std::fflush(nullptr);
+  execv("/proc/self/exe", argv);
+  unsetenv("OPENBLAS_CORETYPE");  // exec failed: leave the environment as it was
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
+  restart_with_fitting_blas(argv);
   CLI::App app{"dlfs: the networks of Deep Learning from Scratch, in C++"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "dlfs 0.1.0");
