@@ -26,6 +26,9 @@ double Affine<T>::sparse_max_density() const {
 
 template <class T>
 const Tensor<T>& Affine<T>::forward(const Tensor<T>& x, bool train) {
+  // The hints hold for this call alone, even when it throws.
+  const bool hinted_dense = hint_dense_, borrow = hint_borrow_;
+  hint_dense_ = hint_borrow_ = false;
   const std::size_t D = W_.value.dim(0), M = W_.value.dim(1);
   if (x.ndim() < 2 || x.dim(0) == 0 || x.size() / x.dim(0) != D) {
     std::string got = shape_str(x.shape());
@@ -40,8 +43,9 @@ const Tensor<T>& Affine<T>::forward(const Tensor<T>& x, bool train) {
   // depends only on its inputs: a resumed run repeats an uninterrupted one bit for bit.
   // (The Tiles layout takes bytes only: a float input keeps the sparse kernels' density rule.)
   const double max_density = columns_preferred() ? 1.0 : kSparseMaxDensity;
+  const bool known_dense = hinted_dense && max_density < 1.0;
   std::size_t nnz = 0;
-  for (std::size_t n = 0; allow_sparse_ && max_density < 1.0 && n < N; ++n) {  // (every density: no count)
+  for (std::size_t n = 0; allow_sparse_ && !known_dense && max_density < 1.0 && n < N; ++n) {  // (every density: no count)
     // Counted in 32 bits per row: that vectorises, a size_t count over the whole batch became a
     // slow SSE2 loop (10% of the MNIST seeds' run, 8% of Fashion-MNIST's).
     const T* px = x.data() + n * D;
@@ -49,7 +53,7 @@ const Tensor<T>& Affine<T>::forward(const Tensor<T>& x, bool train) {
     for (std::size_t d = 0; d < D; ++d) row_nnz += px[d] != T(0);
     nnz += row_nnz;
   }
-  used_sparse_ = allow_sparse_ && static_cast<double>(nnz) <= max_density * static_cast<double>(N * D);
+  used_sparse_ = allow_sparse_ && !known_dense && static_cast<double>(nnz) <= max_density * static_cast<double>(N * D);
   if (used_sparse_) {
     // The non-zeros of x replace the copy of x: they serve this product and dW.
     sparse_product(N, [&x](SparseRows<T>& xs, std::size_t r0, std::size_t r1) { xs.compress_rows(x.data(), r0, r1); },
@@ -61,7 +65,7 @@ const Tensor<T>& Affine<T>::forward(const Tensor<T>& x, bool train) {
     // pointer, for the rare backward after it.
     const T* px = x.data();
     x_ref_ = &x;
-    if (train) {
+    if (train && !borrow) {
       x_.resize({N, D});
       T* pc = x_.data();
       for (std::size_t i = 0, n = N * D; i < n; ++i) pc[i] = px[i];

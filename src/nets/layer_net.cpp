@@ -166,6 +166,8 @@ void LayerNet<T>::backward_all() {
 
 template <class T>
 T LayerNet<T>::gradient(const Tensor<T>& x, const Tensor<T>& t) {
+  // x lives until this call returns, past the backward: the first layer need not copy it.
+  if (Affine<T>* a = first_affine()) a->hint_next_forward_borrow();
   const T l = loss(x, t, true);  // forward
   backward_all();
   return l;

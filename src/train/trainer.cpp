@@ -58,6 +58,8 @@ const Tensor<T>& predict_chunk(Net<T>& net, LayerNet<T>* sparse_net, const Datas
   if (sparse_net && goes_sparse(*sparse_net, d, nullptr, b, e - b))
     return sparse_net->predict_sparse(
         e - b, [&](SparseRows<T>& xs, std::size_t r0, std::size_t r1) { sparse_batch_rows(d, nullptr, b, xs, r0, r1); });
+  if (sparse_net && sparse_net->sparse_max_density() < 1.0)  // counted on the bytes: dense
+    sparse_net->next_input_is_dense();
   return predict_rows(net, d, b, e, !net_wants_images(net.config()), x, t);
 }
 
@@ -183,6 +185,9 @@ T Trainer<T>::batch_gradient() {
         n, [&](SparseRows<T>& xs, std::size_t r0, std::size_t r1) { sparse_batch_rows(train_, idx, 0, xs, r0, r1); },
         t_batch_);
   }
+  // Counted on its bytes and found dense: the first Affine's count in floats would agree.
+  if (sparse_net_ && cfg_.gradient == "backprop" && sparse_net_->sparse_max_density() < 1.0)
+    sparse_net_->next_input_is_dense();
   gather_batch(train_, idx, n, flatten_, x_batch_, t_batch_);
   return cfg_.gradient == "numerical" ? net_.numerical_gradient(x_batch_, t_batch_) : net_.gradient(x_batch_, t_batch_);
 }

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "dlfs/linalg.hpp"
@@ -96,4 +98,25 @@ TEST(Parallel, SplitGemmIsThreadCountIndependent) {
   EXPECT_EQ(d1, d2);
   auto want = matmul_naive(A.cast<double>(), B.cast<double>());
   for (std::size_t i = 0; i < c2.size(); i += 97) EXPECT_NEAR(c2[i], want[i], 1e-3) << i;
+}
+
+// OpenBLAS names its kernels; a user's OPENBLAS_CORETYPE always stands (no override, so the dlfs
+// tool never restarts itself twice); without it, the override is one of the two kernel sets dlfs
+// asks for, and only when the loaded kernels are not already a fitting one.
+TEST(BlasCore, OverrideOnlyWhenTheLoadedKernelsDoNotFit) {
+  ASSERT_NE(dlfs::blas_core(), nullptr);
+  const std::string core = dlfs::blas_core();
+  EXPECT_FALSE(core.empty());
+  const char* saved = std::getenv("OPENBLAS_CORETYPE");
+  const std::string saved_value = saved ? saved : "";
+  setenv("OPENBLAS_CORETYPE", "Haswell", 1);
+  EXPECT_EQ(dlfs::blas_core_override(), nullptr);
+  unsetenv("OPENBLAS_CORETYPE");
+  if (const char* o = dlfs::blas_core_override()) {
+    EXPECT_TRUE(std::string(o) == "SkylakeX" || std::string(o) == "Haswell") << o;
+    EXPECT_NE(core, o) << "asked for the kernels already loaded";
+  }
+  if (core == "Haswell" || core == "SkylakeX" || core == "Zen" || core == "Cooperlake")
+    EXPECT_EQ(dlfs::blas_core_override(), nullptr) << core;
+  if (saved) setenv("OPENBLAS_CORETYPE", saved_value.c_str(), 1);
 }

@@ -90,3 +90,37 @@ TEST(AffineSparse, KeptSetRowsReadInPlace) {
   a.forward(rows, true);                                          // a training forward re-enables backward
   EXPECT_NO_THROW(a.backward(Tensor<float>({9, M})));
 }
+
+// The caller's hints (the trainer's byte count, LayerNet::gradient's borrowed input) hold for one
+// forward only and change no result: a hinted-dense batch takes the GEMM, the next one is
+// counted again; a borrowed input gives the dW a copied one gives.
+TEST(AffineSparse, HintsHoldForOneForwardAndChangeNoResult) {
+  const std::size_t N = 40, D = 70, M = 50;
+  auto W = int_matrix(D, M, 1.0, 1), b = int_matrix(1, M, 1.0, 2).reshape({M});
+  auto sparse_x = int_matrix(N, D, 0.2, 3), dout = int_matrix(N, M, 1.0, 5);
+  Affine<float> a(W, b), ref(W, b);
+  ref.set_allow_sparse(false);
+  const Tensor<float> out_ref = ref.forward(sparse_x, true);
+  ref.backward(dout);
+
+  a.hint_next_forward_dense();
+  EXPECT_EQ(a.forward(sparse_x, true), out_ref);
+  if (a.sparse_max_density() < 1.0) EXPECT_FALSE(a.used_sparse()) << "the hint skips the count: GEMM path";
+  a.forward(sparse_x, true);
+  EXPECT_TRUE(a.used_sparse()) << "the hint is spent: this batch is counted and goes sparse";
+
+  // Borrowed: backward reads the caller's x, which is still alive and unchanged.
+  a.set_allow_sparse(false);
+  a.hint_next_forward_borrow();
+  EXPECT_EQ(a.forward(sparse_x, true), out_ref);
+  a.backward(dout);
+  EXPECT_EQ(a.W().grad, ref.W().grad);
+  EXPECT_EQ(a.b().grad, ref.b().grad);
+  // Spent too: the next training forward copies x, so overwriting the caller's tensor after it
+  // leaves dW as it was.
+  Tensor<float> x = sparse_x;
+  a.forward(x, true);
+  x.fill(7.0f);
+  a.backward(dout);
+  EXPECT_EQ(a.W().grad, ref.W().grad);
+}

@@ -60,6 +60,14 @@ class Affine : public Layer<T> {
   bool used_sparse() const { return used_sparse_; }
   // false forces the GEMM path (tests compare the two paths).
   void set_allow_sparse(bool allow) { allow_sparse_ = allow; }
+  // Hints from a caller that knows more than the layer, each for the next forward only:
+  //  - dense: the caller counted this input's non-zeros (the trainer counts the bytes it
+  //    converts, by the same rule) and found it too dense for the sparse path, so the layer's own
+  //    count, a pass over the whole batch, is skipped;
+  //  - borrow: x outlives the backward that follows (LayerNet::gradient runs both in one call),
+  //    so training keeps a pointer to it instead of a copy.
+  void hint_next_forward_dense() { hint_dense_ = true; }
+  void hint_next_forward_borrow() { hint_borrow_ = true; }
   bool allow_sparse() const { return allow_sparse_; }
 
  private:
@@ -71,6 +79,7 @@ class Affine : public Layer<T> {
   TileOperand wt_, dt_;  // W and dout packed for the Tiles layout's products
   Tensor<T> out_, dx_;
   bool used_sparse_ = false, allow_sparse_ = true, inference_only_ = false;
+  bool hint_dense_ = false, hint_borrow_ = false;  // see hint_next_forward
 
   void sparse_product(std::size_t N, const SparseFill& fill, SparseLayout layout);
   void tiles_product(std::size_t N, const SparseFill& fill, bool train);

@@ -43,6 +43,11 @@ class LayerNet : public Net<T> {
   // Inference on rows [first, first + N) of a set compressed once (Affine::forward_sparse_rows).
   const Tensor<T>& predict_sparse_rows(const SparseRows<T>& xs, std::size_t first, std::size_t N);
   T gradient_sparse(std::size_t N, const typename Affine<T>::SparseFill& fill, const Tensor<T>& t);
+  // The caller counted the next input's non-zeros (on the bytes it converts) and found them
+  // above sparse_max_density(): the first Affine skips counting them again (one forward only).
+  void next_input_is_dense() {
+    if (Affine<T>* a = first_affine()) a->hint_next_forward_dense();
+  }
   std::vector<Buffer<T>> buffers() override { return buffers_; }
 
   const std::vector<std::unique_ptr<Layer<T>>>& layers() const { return layers_; }
