@@ -24,10 +24,25 @@ void restart_with_fitting_blas(char** argv) {
   const char* off = std::getenv("DLFS_BLAS_RESTART");
   if (off && std::string(off) == "0") return;
   const char* core = dlfs::blas_core_override();
-  if (!core || setenv("OPENBLAS_CORETYPE", core, 1) != 0) return;
+  if (!core) return;
+  // Tells the restarted process (--version) what OpenBLAS had picked.
+  if (setenv("DLFS_BLAS_FALLBACK", dlfs::blas_core(), 1) != 0 || setenv("OPENBLAS_CORETYPE", core, 1) != 0) return;
   std::fflush(nullptr);
   execv("/proc/self/exe", argv);
   unsetenv("OPENBLAS_CORETYPE");  // exec failed: leave the environment as it was
+  unsetenv("DLFS_BLAS_FALLBACK");
+}
+
+std::string version() {
+  std::string v = "dlfs 0.1.0\nBLAS: OpenBLAS, " + std::string(dlfs::blas_core()) + " kernels";
+  const char* fallback = std::getenv("DLFS_BLAS_FALLBACK");
+  const char* forced = std::getenv("OPENBLAS_CORETYPE");
+  if (fallback && forced)
+    v += " (OpenBLAS picked " + std::string(fallback) + " for this CPU; dlfs restarted with OPENBLAS_CORETYPE=" +
+         forced + ")";
+  else if (forced)
+    v += " (OPENBLAS_CORETYPE=" + std::string(forced) + " set by the user)";
+  return v;
 }
 
 }  // namespace
@@ -36,7 +51,7 @@ int main(int argc, char** argv) {
   restart_with_fitting_blas(argv);
   CLI::App app{"dlfs: the networks of Deep Learning from Scratch, in C++"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "dlfs 0.1.0");
+  app.set_version_flag("--version", version);
   for (auto& reg : dlfs::cli::registry()) reg(app);
   try {
     app.parse(argc, argv);
