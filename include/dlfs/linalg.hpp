@@ -30,6 +30,18 @@ Tensor<T> matmul(const Tensor<T>& A, const Tensor<T>& B, Trans ta = Trans::No, T
 template <class T>
 Tensor<T> matmul_naive(const Tensor<T>& A, const Tensor<T>& B);
 
+// Dense float products with a narrow W (M <= 64 columns: a net's first layer, 784 -> 50), by
+// AVX-512 kernels that keep a block of rows' outputs in registers (src/core/narrow.cpp):
+//   narrow_affine:      out (N, M) = x (N, D) W (D, M) + b (b may be null)
+//   narrow_weight_grad: dW (D, M) = x^T dout, x (N, D), dout (N, M)
+// Each output is one chain of fused multiply-adds in index order, so results do not depend on the
+// thread count. They return false, computing nothing, where the CPU lacks AVX-512 or M does not
+// fit (narrow_available): the caller then uses gemm.
+bool narrow_available(std::size_t M);
+bool narrow_affine(std::size_t N, std::size_t D, std::size_t M, const float* x, const float* W, const float* b,
+                   float* out);
+bool narrow_weight_grad(std::size_t N, std::size_t D, std::size_t M, const float* x, const float* dout, float* dW);
+
 // OpenBLAS picks its kernels from the CPU model when it loads. Debian 12's 0.3.21 does not know
 // some newer CPUs (an Intel Xeon of model 207, for one) and falls back to its SSE3 "Prescott"
 // kernels, 2-3x slower than the AVX-512 ones the CPU can run. blas_core() names the kernels in

@@ -1,0 +1,202 @@
+// Dense products with a narrow weight matrix (see linalg.hpp: narrow_affine, narrow_weight_grad).
+// Why not BLAS: a net's first layer is (100, 784) x (784, 50), too small for OpenBLAS to amortise
+// packing both operands on every call (13% of the Fashion-MNIST run went to its copy routines)
+// and too narrow for its micro-tiles. Here a block of up to 6 rows keeps its 6 x 4 output vectors
+// in registers for the whole sum (24 of the 32 AVX-512 registers), each W vector loaded once per
+// block and each x value broadcast straight from memory.
+//
+// Every output is one chain of fused multiply-adds in a fixed order (d = 0, 1, ... for the
+// product, n = 0, 1, ... for dW), whatever the blocking or the thread that computes it: results
+// do not depend on the thread count.
+#include "dlfs/linalg.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+#include "dlfs/parallel.hpp"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define DLFS_NARROW_X86 1
+#endif
+
+namespace dlfs {
+
+namespace {
+
+constexpr std::size_t kMaxRows = 6;        // rows (or dW rows) a block keeps in registers
+constexpr std::size_t kMaxWidth = 64;      // 4 vectors of 16 floats
+constexpr std::size_t kSplitWork = std::size_t(1) << 20;  // multiply-adds worth a second thread
+constexpr std::size_t kSliceBytes = 32 << 10;  // the slice of W kept in L1 (of 48 KB)
+constexpr std::size_t kRunRows = 16 * kMaxRows;  // rows of x per slice pass: their x slices stay in L2
+
+#ifdef DLFS_NARROW_X86
+
+// DLFS_NARROW=0 leaves every product to BLAS (benchmarks compare the two).
+bool detect() {
+  const char* env = std::getenv("DLFS_NARROW");
+  if (env && std::string(env) == "0") return false;
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f");
+}
+const bool g_avx512 = detect();
+
+// out[r, :] = start[r, :] + sum_{d in [d0, d1)} x[r, d] W[d, :] for R rows, start = b (null: 0)
+// when `first`, else what out holds (a sum cut at d0 goes on exactly: a float stored and loaded
+// back is the same float). NV vectors of columns, the last masked.
+template <int R, int NV>
+__attribute__((target("avx512f"))) void affine_rows(const float* x, std::size_t D, std::size_t d0, std::size_t d1,
+                                                    const float* W, std::size_t M, const float* b, bool first,
+                                                    float* out, __mmask16 tail) {
+  __m512 acc[R][NV];
+  auto mask = [&](int v) { return v == NV - 1 ? tail : __mmask16(0xFFFF); };
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; ++v) {
+    const __m512 bv = first && b ? _mm512_maskz_loadu_ps(mask(v), b + 16 * v) : _mm512_setzero_ps();
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r)
+      acc[r][v] = first ? bv : _mm512_maskz_loadu_ps(mask(v), out + std::size_t(r) * M + 16 * v);
+  }
+  for (std::size_t d = d0; d < d1; ++d) {
+    const float* w = W + d * M;
+    __m512 wv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) wv[v] = _mm512_maskz_loadu_ps(mask(v), w + 16 * v);
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) {
+      const __m512 xr = _mm512_set1_ps(x[std::size_t(r) * D + d]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(xr, wv[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm512_mask_storeu_ps(out + std::size_t(r) * M + 16 * v, mask(v), acc[r][v]);
+}
+
+// dW[k, :] = sum_n x[n, d0 + k] dout[n, :] for R rows k of dW.
+template <int R, int NV>
+__attribute__((target("avx512f"))) void grad_rows(const float* x, std::size_t D, std::size_t N, const float* dout,
+                                                  std::size_t M, float* dW, __mmask16 tail) {
+  __m512 acc[R][NV];
+  auto mask = [&](int v) { return v == NV - 1 ? tail : __mmask16(0xFFFF); };
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
+  for (std::size_t n = 0; n < N; ++n) {
+    const float* g = dout + n * M;
+    __m512 gv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) gv[v] = _mm512_maskz_loadu_ps(mask(v), g + 16 * v);
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) {
+      const __m512 xr = _mm512_set1_ps(x[n * D + std::size_t(r)]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(xr, gv[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm512_mask_storeu_ps(dW + std::size_t(r) * M + 16 * v, mask(v), acc[r][v]);
+}
+
+// Calls f.template operator()<R, NV>() for R = rows (1..6) and NV = vectors (1..4).
+template <class F>
+void dispatch(std::size_t rows, int nv, F&& f) {
+#define DLFS_NV(R)                                  \
+  switch (nv) {                                     \
+    case 1: f.template operator()<R, 1>(); break;   \
+    case 2: f.template operator()<R, 2>(); break;   \
+    case 3: f.template operator()<R, 3>(); break;   \
+    default: f.template operator()<R, 4>(); break;  \
+  }
+  switch (rows) {
+    case 1: DLFS_NV(1) break;
+    case 2: DLFS_NV(2) break;
+    case 3: DLFS_NV(3) break;
+    case 4: DLFS_NV(4) break;
+    case 5: DLFS_NV(5) break;
+    default: DLFS_NV(6) break;
+  }
+#undef DLFS_NV
+}
+
+// Runs body(r0, r1) over [0, count) in blocks of kMaxRows, split between threads by whole blocks
+// when the work is worth it (any split gives the same results).
+// body(r0, r1) gets runs of up to `run` items (a multiple of kMaxRows).
+template <class Body>
+void over_blocks(std::size_t count, std::size_t work, Body&& body, std::size_t run = kMaxRows) {
+  const std::size_t blocks = (count + run - 1) / run;
+  const int tasks = static_cast<int>(
+      std::min<std::size_t>({std::size_t(num_threads()), blocks, std::max<std::size_t>(work / kSplitWork, 1)}));
+  parallel_tasks(tasks, [&](int t) {
+    std::size_t j0, j1;
+    split_range(blocks, tasks, t, j0, j1);
+    for (std::size_t j = j0; j < j1; ++j) body(j * run, std::min(count, (j + 1) * run));
+  });
+}
+
+#endif  // DLFS_NARROW_X86
+
+}  // namespace
+
+bool narrow_available(std::size_t M) {
+#ifdef DLFS_NARROW_X86
+  return g_avx512 && M > 0 && M <= kMaxWidth;
+#else
+  (void)M;
+  return false;
+#endif
+}
+
+bool narrow_affine(std::size_t N, std::size_t D, std::size_t M, const float* x, const float* W, const float* b,
+                   float* out) {
+  if (!narrow_available(M)) return false;
+#ifdef DLFS_NARROW_X86
+  const int nv = static_cast<int>((M + 15) / 16);
+  const std::size_t last = M - std::size_t(nv - 1) * 16;
+  const __mmask16 tail = last == 16 ? __mmask16(0xFFFF) : __mmask16((1u << last) - 1);
+  // W in slices of kSliceBytes, each used by every row block while it is in L1 (W whole, 157 KB
+  // for 784 x 50, would come from L2 for each block of 6 rows).
+  const std::size_t slice = std::max<std::size_t>(kSliceBytes / (M * sizeof(float)), 1);
+  // Runs of rows: at most kRunRows, and at most half the rows (in whole blocks), so that a batch
+  // of 100 still splits evenly between two threads.
+  const std::size_t half = ((N + 1) / 2 + kMaxRows - 1) / kMaxRows * kMaxRows;
+  const std::size_t run = std::min(kRunRows, std::max(half, kMaxRows));
+  over_blocks(N, N * D * M, [&](std::size_t r0, std::size_t r1) {
+    for (std::size_t d0 = 0; d0 < D; d0 += slice)
+      for (std::size_t q0 = r0; q0 < r1; q0 += kMaxRows) {
+        const std::size_t q1 = std::min(r1, q0 + kMaxRows);
+        dispatch(q1 - q0, nv, [&]<int R, int NV>() {
+          affine_rows<R, NV>(x + q0 * D, D, d0, std::min(D, d0 + slice), W, M, b, d0 == 0, out + q0 * M, tail);
+        });
+      }
+  }, run);
+  return true;
+#else
+  (void)N, (void)D, (void)x, (void)W, (void)b, (void)out;
+  return false;
+#endif
+}
+
+bool narrow_weight_grad(std::size_t N, std::size_t D, std::size_t M, const float* x, const float* dout, float* dW) {
+  if (!narrow_available(M)) return false;
+#ifdef DLFS_NARROW_X86
+  const int nv = static_cast<int>((M + 15) / 16);
+  const std::size_t last = M - std::size_t(nv - 1) * 16;
+  const __mmask16 tail = last == 16 ? __mmask16(0xFFFF) : __mmask16((1u << last) - 1);
+  over_blocks(D, N * D * M, [&](std::size_t k0, std::size_t k1) {
+    dispatch(k1 - k0, nv, [&]<int R, int NV>() { grad_rows<R, NV>(x + k0, D, N, dout, M, dW + k0 * M, tail); });
+  });
+  return true;
+#else
+  (void)N, (void)D, (void)x, (void)dout, (void)dW;
+  return false;
+#endif
+}
+
+}  // namespace dlfs
