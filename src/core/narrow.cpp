@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "dlfs/parallel.hpp"
 
@@ -30,6 +31,7 @@ constexpr std::size_t kMaxWidth = 64;      // 4 vectors of 16 floats
 constexpr std::size_t kSplitWork = std::size_t(1) << 20;  // multiply-adds worth a second thread
 constexpr std::size_t kSliceBytes = 32 << 10;  // the slice of W kept in L1 (of 48 KB)
 constexpr std::size_t kRunRows = 16 * kMaxRows;  // rows of x per slice pass: their x slices stay in L2
+constexpr std::size_t kGradRun = 48;             // rows of dW a task takes at a time (6 x 8, 16 x 3)
 
 #ifdef DLFS_NARROW_X86
 
@@ -104,6 +106,102 @@ __attribute__((target("avx512f"))) void grad_rows(const float* x, std::size_t D,
     for (int v = 0; v < NV; ++v) _mm512_mask_storeu_ps(dW + std::size_t(r) * M + 16 * v, mask(v), acc[r][v]);
 }
 
+// The last T (1..4) columns, c0 = M - T on, where a vector of 16 would carry mostly padding (50
+// columns are 3 vectors and 2 columns: a fourth, masked vector would be a quarter of the FMAs).
+//
+// Forward: out[r, c0 + c] = b[c0 + c] + x[r, :] . wt[c, :] for R rows, wt the tail columns of W
+// transposed (T, D): dot products along d, 16 products at a time, each sum reduced at the end
+// (so these columns add their terms in a tree rather than in the order of d).
+template <int R, int T>
+__attribute__((target("avx512f"))) void affine_tail(const float* x, std::size_t D, const float* wt, const float* b,
+                                                    float* out, std::size_t M) {
+  __m512 acc[R][T];
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int c = 0; c < T; ++c) acc[r][c] = _mm512_setzero_ps();
+  for (std::size_t d = 0; d < D; d += 16) {
+    const __mmask16 m = D - d >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (D - d)) - 1);
+    __m512 wv[T];
+#pragma GCC unroll 4
+    for (int c = 0; c < T; ++c) wv[c] = _mm512_maskz_loadu_ps(m, wt + std::size_t(c) * D + d);
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) {
+      const __m512 xv = _mm512_maskz_loadu_ps(m, x + std::size_t(r) * D + d);
+#pragma GCC unroll 4
+      for (int c = 0; c < T; ++c) acc[r][c] = _mm512_fmadd_ps(xv, wv[c], acc[r][c]);
+    }
+  }
+  const std::size_t c0 = M - T;
+  alignas(64) float v[16];
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < T; ++c) {
+      // Lanes summed pairwise in a fixed order (GCC 12's _mm512_reduce_add_ps trips its own
+      // -Wuninitialized).
+      _mm512_store_ps(v, acc[r][c]);
+      for (int w = 8; w > 0; w /= 2)
+        for (int i = 0; i < w; ++i) v[i] += v[i + w];
+      out[std::size_t(r) * M + c0 + c] = (b ? b[c0 + c] : 0.0f) + v[0];
+    }
+}
+
+// dW[k, c0 + c] = sum_n x[n, k] dout[n, c0 + c] for 16 rows k of dW at once (lanes = k; `lanes`
+// of them kept): the same chain over n as grad_rows.
+template <int T>
+__attribute__((target("avx512f"))) void grad_tail(const float* x, std::size_t D, std::size_t N, const float* dout,
+                                                  std::size_t M, float* dW, unsigned lanes) {
+  const __mmask16 m = lanes >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << lanes) - 1);
+  const std::size_t c0 = M - T;
+  __m512 acc[T];
+#pragma GCC unroll 4
+  for (int c = 0; c < T; ++c) acc[c] = _mm512_setzero_ps();
+  for (std::size_t n = 0; n < N; ++n) {
+    const __m512 xv = _mm512_maskz_loadu_ps(m, x + n * D);
+#pragma GCC unroll 4
+    for (int c = 0; c < T; ++c) acc[c] = _mm512_fmadd_ps(xv, _mm512_set1_ps(dout[n * M + c0 + c]), acc[c]);
+  }
+  alignas(64) float v[T][16];
+#pragma GCC unroll 4
+  for (int c = 0; c < T; ++c) _mm512_store_ps(v[c], acc[c]);
+  for (unsigned k = 0; k < lanes; ++k)
+    for (int c = 0; c < T; ++c) dW[std::size_t(k) * M + c0 + c] = v[c][k];
+}
+
+template <class F>
+void dispatch_tail(std::size_t rows, std::size_t t, F&& f) {
+#define DLFS_T(R)                                  \
+  switch (t) {                                     \
+    case 1: f.template operator()<R, 1>(); break;  \
+    case 2: f.template operator()<R, 2>(); break;  \
+    case 3: f.template operator()<R, 3>(); break;  \
+    default: f.template operator()<R, 4>(); break; \
+  }
+  switch (rows) {
+    case 1: DLFS_T(1) break;
+    case 2: DLFS_T(2) break;
+    case 3: DLFS_T(3) break;
+    case 4: DLFS_T(4) break;
+    case 5: DLFS_T(5) break;
+    default: DLFS_T(6) break;
+  }
+#undef DLFS_T
+}
+
+// How M splits: full vectors of the register blocks, then a tail of M % 16 columns kept as a
+// masked vector, or (1..4 columns, past at least one full vector) taken by the tail kernels.
+struct Split {
+  int nv;              // vectors of the register blocks
+  __mmask16 mask;      // lanes of their last vector
+  std::size_t tail;    // columns for the tail kernels (0: none)
+};
+Split split_columns(std::size_t M) {
+  const std::size_t rest = M % 16;
+  if (M > 16 && rest > 0 && rest <= 4) return {static_cast<int>(M / 16), __mmask16(0xFFFF), rest};
+  const int nv = static_cast<int>((M + 15) / 16);
+  const std::size_t last = M - std::size_t(nv - 1) * 16;
+  return {nv, last == 16 ? __mmask16(0xFFFF) : __mmask16((1u << last) - 1), 0};
+}
+
 // Calls f.template operator()<R, NV>() for R = rows (1..6) and NV = vectors (1..4).
 template <class F>
 void dispatch(std::size_t rows, int nv, F&& f) {
@@ -157,9 +255,16 @@ bool narrow_affine(std::size_t N, std::size_t D, std::size_t M, const float* x, 
                    float* out) {
   if (!narrow_available(M)) return false;
 #ifdef DLFS_NARROW_X86
-  const int nv = static_cast<int>((M + 15) / 16);
-  const std::size_t last = M - std::size_t(nv - 1) * 16;
-  const __mmask16 tail = last == 16 ? __mmask16(0xFFFF) : __mmask16((1u << last) - 1);
+  const Split sp = split_columns(M);
+  // The tail columns of W transposed, (tail, D): the dot products read them contiguously. Kept
+  // per thread, so the training loop allocates nothing once it has run a step.
+  thread_local std::vector<float> wt;
+  if (sp.tail) {
+    wt.resize(sp.tail * D);
+    for (std::size_t c = 0; c < sp.tail; ++c)
+      for (std::size_t d = 0; d < D; ++d) wt[c * D + d] = W[d * M + (M - sp.tail) + c];
+  }
+  const float* wtp = wt.data();
   // W in slices of kSliceBytes, each used by every row block while it is in L1 (W whole, 157 KB
   // for 784 x 50, would come from L2 for each block of 6 rows).
   const std::size_t slice = std::max<std::size_t>(kSliceBytes / (M * sizeof(float)), 1);
@@ -171,9 +276,15 @@ bool narrow_affine(std::size_t N, std::size_t D, std::size_t M, const float* x, 
     for (std::size_t d0 = 0; d0 < D; d0 += slice)
       for (std::size_t q0 = r0; q0 < r1; q0 += kMaxRows) {
         const std::size_t q1 = std::min(r1, q0 + kMaxRows);
-        dispatch(q1 - q0, nv, [&]<int R, int NV>() {
-          affine_rows<R, NV>(x + q0 * D, D, d0, std::min(D, d0 + slice), W, M, b, d0 == 0, out + q0 * M, tail);
+        dispatch(q1 - q0, sp.nv, [&]<int R, int NV>() {
+          affine_rows<R, NV>(x + q0 * D, D, d0, std::min(D, d0 + slice), W, M, b, d0 == 0, out + q0 * M, sp.mask);
         });
+      }
+    if (sp.tail)
+      for (std::size_t q0 = r0; q0 < r1; q0 += kMaxRows) {
+        const std::size_t q1 = std::min(r1, q0 + kMaxRows);
+        dispatch_tail(q1 - q0, sp.tail,
+                      [&]<int R, int T>() { affine_tail<R, T>(x + q0 * D, D, wtp, b, out + q0 * M, M); });
       }
   }, run);
   return true;
@@ -186,12 +297,20 @@ bool narrow_affine(std::size_t N, std::size_t D, std::size_t M, const float* x, 
 bool narrow_weight_grad(std::size_t N, std::size_t D, std::size_t M, const float* x, const float* dout, float* dW) {
   if (!narrow_available(M)) return false;
 #ifdef DLFS_NARROW_X86
-  const int nv = static_cast<int>((M + 15) / 16);
-  const std::size_t last = M - std::size_t(nv - 1) * 16;
-  const __mmask16 tail = last == 16 ? __mmask16(0xFFFF) : __mmask16((1u << last) - 1);
+  const Split sp = split_columns(M);
+  // Runs of 48 rows of dW: whole blocks of 6 for the register blocks, of 16 for the tail.
   over_blocks(D, N * D * M, [&](std::size_t k0, std::size_t k1) {
-    dispatch(k1 - k0, nv, [&]<int R, int NV>() { grad_rows<R, NV>(x + k0, D, N, dout, M, dW + k0 * M, tail); });
-  });
+    for (std::size_t q0 = k0; q0 < k1; q0 += kMaxRows) {
+      const std::size_t q1 = std::min(k1, q0 + kMaxRows);
+      dispatch(q1 - q0, sp.nv,
+               [&]<int R, int NV>() { grad_rows<R, NV>(x + q0, D, N, dout, M, dW + q0 * M, sp.mask); });
+    }
+    if (sp.tail)
+      for (std::size_t q0 = k0; q0 < k1; q0 += 16) {
+        const unsigned lanes = static_cast<unsigned>(std::min<std::size_t>(16, k1 - q0));
+        dispatch_tail(1, sp.tail, [&]<int R, int T>() { grad_tail<T>(x + q0, D, N, dout, M, dW + q0 * M, lanes); });
+      }
+  }, kGradRun);
   return true;
 #else
   (void)N, (void)D, (void)x, (void)dout, (void)dW;
