@@ -145,26 +145,40 @@ __attribute__((target("avx512f"))) void affine_tail(const float* x, std::size_t 
     }
 }
 
-// dW[k, c0 + c] = sum_n x[n, k] dout[n, c0 + c] for 16 rows k of dW at once (lanes = k; `lanes`
-// of them kept): the same chain over n as grad_rows.
-template <int T>
+// dW[k, c0 + c] = sum_n x[n, k] dout[n, c0 + c] for G groups of 16 rows k of dW (lanes = k;
+// `lanes` rows in all): the same chain over n as grad_rows. G groups give G x T independent
+// chains: with T = 2 alone, the FMA latency (4 cycles) would set the pace.
+template <int G, int T>
 __attribute__((target("avx512f"))) void grad_tail(const float* x, std::size_t D, std::size_t N, const float* dout,
                                                   std::size_t M, float* dW, unsigned lanes) {
-  const __mmask16 m = lanes >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << lanes) - 1);
   const std::size_t c0 = M - T;
-  __m512 acc[T];
+  __mmask16 m[G];
+  __m512 acc[G][T];
 #pragma GCC unroll 4
-  for (int c = 0; c < T; ++c) acc[c] = _mm512_setzero_ps();
-  for (std::size_t n = 0; n < N; ++n) {
-    const __m512 xv = _mm512_maskz_loadu_ps(m, x + n * D);
+  for (int g = 0; g < G; ++g) {
+    const unsigned l = lanes > 16u * g ? std::min(16u, lanes - 16u * g) : 0u;
+    m[g] = l >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << l) - 1);
 #pragma GCC unroll 4
-    for (int c = 0; c < T; ++c) acc[c] = _mm512_fmadd_ps(xv, _mm512_set1_ps(dout[n * M + c0 + c]), acc[c]);
+    for (int c = 0; c < T; ++c) acc[g][c] = _mm512_setzero_ps();
   }
-  alignas(64) float v[T][16];
+  for (std::size_t n = 0; n < N; ++n) {
+    __m512 gv[T];
 #pragma GCC unroll 4
-  for (int c = 0; c < T; ++c) _mm512_store_ps(v[c], acc[c]);
+    for (int c = 0; c < T; ++c) gv[c] = _mm512_set1_ps(dout[n * M + c0 + c]);
+#pragma GCC unroll 4
+    for (int g = 0; g < G; ++g) {
+      const __m512 xv = _mm512_maskz_loadu_ps(m[g], x + n * D + 16 * g);
+#pragma GCC unroll 4
+      for (int c = 0; c < T; ++c) acc[g][c] = _mm512_fmadd_ps(xv, gv[c], acc[g][c]);
+    }
+  }
+  alignas(64) float v[G][T][16];
+#pragma GCC unroll 4
+  for (int g = 0; g < G; ++g)
+#pragma GCC unroll 4
+    for (int c = 0; c < T; ++c) _mm512_store_ps(v[g][c], acc[g][c]);
   for (unsigned k = 0; k < lanes; ++k)
-    for (int c = 0; c < T; ++c) dW[std::size_t(k) * M + c0 + c] = v[c][k];
+    for (int c = 0; c < T; ++c) dW[std::size_t(k) * M + c0 + c] = v[k / 16][c][k % 16];
 }
 
 template <class F>
@@ -305,11 +319,11 @@ bool narrow_weight_grad(std::size_t N, std::size_t D, std::size_t M, const float
       dispatch(q1 - q0, sp.nv,
                [&]<int R, int NV>() { grad_rows<R, NV>(x + q0, D, N, dout, M, dW + q0 * M, sp.mask); });
     }
-    if (sp.tail)
-      for (std::size_t q0 = k0; q0 < k1; q0 += 16) {
-        const unsigned lanes = static_cast<unsigned>(std::min<std::size_t>(16, k1 - q0));
-        dispatch_tail(1, sp.tail, [&]<int R, int T>() { grad_tail<T>(x + q0, D, N, dout, M, dW + q0 * M, lanes); });
-      }
+    if (sp.tail) {  // the run's rows of dW in one call: up to 3 groups of 16
+      const unsigned lanes = static_cast<unsigned>(k1 - k0);
+      dispatch_tail((lanes + 15) / 16, sp.tail,
+                    [&]<int G, int T>() { grad_tail<G, T>(x + k0, D, N, dout, M, dW + k0 * M, lanes); });
+    }
   }, kGradRun);
   return true;
 #else
