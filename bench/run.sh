@@ -98,6 +98,18 @@ EOF
   fi
 }
 
+# faster_threads PREFIX: the thread count (1 or 2) of the faster of the runs "PREFIX-1" and
+# "PREFIX-2" recorded so far (1 when neither succeeded).
+faster_threads() {
+  "$py" -c 'import json, sys
+r = {}
+for line in open(sys.argv[1]):
+    j = json.loads(line)
+    if not j.get("failed"): r[j["name"]] = j["json"]["seconds"]
+p = [(r[f"{sys.argv[2]}-{t}"], t) for t in (1, 2) if f"{sys.argv[2]}-{t}" in r]
+print(min(p)[1] if p else 1)' "$work/results.jsonl" "$1"
+}
+
 for rep in $(seq "$repeat"); do
 for ds in mnist fashion; do
   dir=$mnist10k
@@ -108,25 +120,13 @@ for ds in mnist fashion; do
   # slower, and a full run of the slower setting would only lengthen the bench); both probes are
   # listed in the table, the full run uses the faster.
   for t in 1 2; do run "$ds probe-torch-$t" "$py" "$root/bench/torch_bench.py" train "$dir" "$t" $((iters / 10)); done
-  best=$("$py" -c 'import json, sys
-r = {}
-for line in open(sys.argv[1]):
-    j = json.loads(line)
-    if not j.get("failed"): r[j["name"]] = j["json"]["seconds"]
-p = [(r[f"{sys.argv[2]} probe-torch-{t}"], t) for t in (1, 2) if f"{sys.argv[2]} probe-torch-{t}" in r]
-print(min(p)[1] if p else 1)' "$work/results.jsonl" "$ds")
+  best=$(faster_threads "$ds probe-torch")
   run "$ds torch-$best" "$py" "$root/bench/torch_bench.py" train "$dir" "$best" "$iters"
   if [[ -n $blasfix ]]; then
     for t in 1 2; do
       run "$ds probe-torchfix-$t" env OPENBLAS_CORETYPE="$blasfix" "$py" "$root/bench/torch_bench.py" train "$dir" "$t" $((iters / 10))
     done
-    best=$("$py" -c 'import json, sys
-r = {}
-for line in open(sys.argv[1]):
-    j = json.loads(line)
-    if not j.get("failed"): r[j["name"]] = j["json"]["seconds"]
-p = [(r[f"{sys.argv[2]} probe-torchfix-{t}"], t) for t in (1, 2) if f"{sys.argv[2]} probe-torchfix-{t}" in r]
-print(min(p)[1] if p else 1)' "$work/results.jsonl" "$ds")
+    best=$(faster_threads "$ds probe-torchfix")
     run "$ds torchfix" env OPENBLAS_CORETYPE="$blasfix" "$py" "$root/bench/torch_bench.py" train "$dir" "$best" "$iters"
   fi
 done

@@ -181,26 +181,6 @@ __attribute__((target("avx512f"))) void grad_tail(const float* x, std::size_t D,
     for (int c = 0; c < T; ++c) dW[std::size_t(k) * M + c0 + c] = v[k / 16][c][k % 16];
 }
 
-template <class F>
-void dispatch_tail(std::size_t rows, std::size_t t, F&& f) {
-#define DLFS_T(R)                                  \
-  switch (t) {                                     \
-    case 1: f.template operator()<R, 1>(); break;  \
-    case 2: f.template operator()<R, 2>(); break;  \
-    case 3: f.template operator()<R, 3>(); break;  \
-    default: f.template operator()<R, 4>(); break; \
-  }
-  switch (rows) {
-    case 1: DLFS_T(1) break;
-    case 2: DLFS_T(2) break;
-    case 3: DLFS_T(3) break;
-    case 4: DLFS_T(4) break;
-    case 5: DLFS_T(5) break;
-    default: DLFS_T(6) break;
-  }
-#undef DLFS_T
-}
-
 // How M splits: full vectors of the register blocks, then a tail of M % 16 columns kept as a
 // masked vector, or (1..4 columns, past at least one full vector) taken by the tail kernels.
 struct Split {
@@ -216,9 +196,10 @@ Split split_columns(std::size_t M) {
   return {nv, last == 16 ? __mmask16(0xFFFF) : __mmask16((1u << last) - 1), 0};
 }
 
-// Calls f.template operator()<R, NV>() for R = rows (1..6) and NV = vectors (1..4).
+// Calls f.template operator()<R, NV>() for R = rows in 1..6 (for grad_tail: groups of 16 rows of
+// dW) and NV in 1..4 (vectors of the register blocks, or the tail kernels' columns).
 template <class F>
-void dispatch(std::size_t rows, int nv, F&& f) {
+void dispatch(std::size_t rows, std::size_t nv, F&& f) {
 #define DLFS_NV(R)                                  \
   switch (nv) {                                     \
     case 1: f.template operator()<R, 1>(); break;   \
@@ -297,7 +278,7 @@ bool narrow_affine(std::size_t N, std::size_t D, std::size_t M, const float* x, 
     if (sp.tail)
       for (std::size_t q0 = r0; q0 < r1; q0 += kMaxRows) {
         const std::size_t q1 = std::min(r1, q0 + kMaxRows);
-        dispatch_tail(q1 - q0, sp.tail,
+        dispatch(q1 - q0, sp.tail,
                       [&]<int R, int T>() { affine_tail<R, T>(x + q0 * D, D, wtp, b, out + q0 * M, M); });
       }
   }, run);
@@ -321,7 +302,7 @@ bool narrow_weight_grad(std::size_t N, std::size_t D, std::size_t M, const float
     }
     if (sp.tail) {  // the run's rows of dW in one call: up to 3 groups of 16
       const unsigned lanes = static_cast<unsigned>(k1 - k0);
-      dispatch_tail((lanes + 15) / 16, sp.tail,
+      dispatch((lanes + 15) / 16, sp.tail,
                     [&]<int G, int T>() { grad_tail<G, T>(x + k0, D, N, dout, M, dW + k0 * M, lanes); });
     }
   }, kGradRun);

@@ -19,22 +19,10 @@ Affine<T>::Affine(Tensor<T> W, Tensor<T> b) : W_("W", std::move(W)), b_("b", std
                                                         shape_str(W_.value.shape()) + ")");
 }
 
-namespace {
 // The dense products of a wide-input, narrow-output float layer (a net's first layer) go to the
-// narrow kernels where the CPU has them (linalg.hpp); other shapes and double stay with BLAS.
+// narrow kernels where the CPU has them (linalg.hpp: they decline other widths); smaller inputs
+// and double stay with BLAS.
 constexpr std::size_t kNarrowMinInputs = 128;
-template <class T>
-bool narrow_path_for(std::size_t D, std::size_t M) {
-  return std::is_same_v<T, float> && D >= kNarrowMinInputs && narrow_available(M);
-}
-// Overloads that only exist for float, so the double instantiation compiles the calls away.
-inline bool narrow_affine(std::size_t, std::size_t, std::size_t, const double*, const double*, const double*, double*) {
-  return false;
-}
-inline bool narrow_weight_grad(std::size_t, std::size_t, std::size_t, const double*, const double*, double*) {
-  return false;
-}
-}  // namespace
 
 template <class T>
 double Affine<T>::sparse_max_density() const {
@@ -89,7 +77,10 @@ const Tensor<T>& Affine<T>::forward(const Tensor<T>& x, bool train) {
       px = pc;
       x_ref_ = nullptr;
     }
-    if (!narrow_path_for<T>(D, M) || !narrow_affine(N, D, M, px, W_.value.data(), b_.value.data(), out_.data())) {
+    bool narrow = false;
+    if constexpr (std::is_same_v<T, float>)
+      narrow = D >= kNarrowMinInputs && narrow_affine(N, D, M, px, W_.value.data(), b_.value.data(), out_.data());
+    if (!narrow) {
       gemm(Trans::No, Trans::No, N, M, D, T(1), px, D, W_.value.data(), M, T(0), out_.data(), M);  // (N, D) x (D, M)
       const T* pb = b_.value.data();
       for (std::size_t n = 0; n < N; ++n) {
@@ -254,7 +245,10 @@ const Tensor<T>& Affine<T>::backward(const Tensor<T>& dout) {
   } else {
     // dW = x^T dout: (D, N) x (N, M) -> (D, M)
     const T* px = x_ref_ ? x_ref_->data() : x_.data();
-    if (!narrow_path_for<T>(D, M) || !narrow_weight_grad(N, D, M, px, dout.data(), W_.grad.data()))
+    bool narrow = false;
+    if constexpr (std::is_same_v<T, float>)
+      narrow = D >= kNarrowMinInputs && narrow_weight_grad(N, D, M, px, dout.data(), W_.grad.data());
+    if (!narrow)
       gemm(Trans::Yes, Trans::No, D, M, N, T(1), px, D, dout.data(), M, T(0), W_.grad.data(), M);
   }
   T* db = b_.grad.data();                                 // db = sum over the batch: (M,)
