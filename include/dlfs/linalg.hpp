@@ -45,10 +45,10 @@ bool narrow_weight_grad(std::size_t N, std::size_t D, std::size_t M, const float
 // OpenBLAS picks its kernels from the CPU model when it loads. Debian 12's 0.3.21 does not know
 // some newer CPUs (an Intel Xeon of model 207, for one) and falls back to its SSE3 "Prescott"
 // kernels, 2-3x slower than the AVX-512 ones the CPU can run. blas_core() names the kernels in
-// use; blas_core_override() is the OPENBLAS_CORETYPE that would serve this CPU better (SkylakeX
-// or Haswell), or nullptr when the loaded kernels already fit or OPENBLAS_CORETYPE is set.
-// OpenBLAS reads the variable only at load time, so a program sets it and restarts itself (the
-// dlfs tool does; see apps/dlfs/main.cpp).
+// use ("unknown" if OpenBLAS gives no name); blas_core_override() is the OPENBLAS_CORETYPE that
+// would serve this CPU better (SkylakeX or Haswell), or nullptr when the loaded kernels already
+// fit or OPENBLAS_CORETYPE is set. OpenBLAS reads the variable only at load time, so a program
+// sets it and restarts itself (the dlfs tool does; see apps/dlfs/main.cpp).
 const char* blas_core();
 const char* blas_core_override();
 

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
-#include <string>
 #include <thread>
 
 #include "dlfs/parallel.hpp"
@@ -114,14 +113,17 @@ template void matmul_into<double>(const Tensor<double>&, const Tensor<double>&, 
 template Tensor<float> matmul_naive<float>(const Tensor<float>&, const Tensor<float>&);
 template Tensor<double> matmul_naive<double>(const Tensor<double>&, const Tensor<double>&);
 
-const char* blas_core() { return openblas_get_corename(); }
+const char* blas_core() {
+  const char* name = openblas_get_corename();
+  return name ? name : "unknown";
+}
 
 const char* blas_core_override() {
   if (std::getenv("OPENBLAS_CORETYPE")) return nullptr;  // the user's choice stands
-  const std::string core = blas_core() ? blas_core() : "";
+  const char* core = blas_core();
   // OpenBLAS's names for the kernel sets with AVX2/FMA or AVX-512 GEMMs (Zen uses Haswell's).
   for (const char* good : {"Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids"})
-    if (strcasecmp(core.c_str(), good) == 0) return nullptr;
+    if (strcasecmp(core, good) == 0) return nullptr;
 #if defined(__x86_64__) && defined(__GNUC__)
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&

@@ -116,7 +116,8 @@ TEST(BlasCore, OverrideOnlyWhenTheLoadedKernelsDoNotFit) {
     EXPECT_TRUE(std::string(o) == "SkylakeX" || std::string(o) == "Haswell") << o;
     EXPECT_NE(core, o) << "asked for the kernels already loaded";
   }
-  if (core == "Haswell" || core == "SkylakeX" || core == "Zen" || core == "Cooperlake")
+  if (core == "Haswell" || core == "SkylakeX" || core == "Zen" || core == "Cooperlake") {
     EXPECT_EQ(dlfs::blas_core_override(), nullptr) << core;
+  }
   if (saved) setenv("OPENBLAS_CORETYPE", saved_value.c_str(), 1);
 }

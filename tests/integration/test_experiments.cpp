@@ -138,8 +138,9 @@ TEST(Experiments, WeightInitHistogram) {
   for (const auto& s : r.settings) {
     ASSERT_EQ(s.counts.size(), 5u);
     for (const auto& c : s.counts) ASSERT_EQ(c.size(), 30u);
-    if (s.activation == "sigmoid")  // every sigmoid output lies in (0, 1): 1,000 x 100 counted
+    if (s.activation == "sigmoid") {  // every sigmoid output lies in (0, 1): 1,000 x 100 counted
       for (const auto& c : s.counts) EXPECT_EQ(std::accumulate(c.begin(), c.end(), std::size_t(0)), 100000u);
+    }
   }
   // std 1 with sigmoid: the activations pile up at 0 and 1 (vanishing gradients).
   for (const auto& c : find("std=1, sigmoid").counts) EXPECT_GT(c.front() + c.back(), 40000u);
@@ -273,7 +274,9 @@ TEST(Experiments, HyperparameterSearch) {
     EXPECT_GE(t.weight_decay, 1e-8);
     EXPECT_LT(t.weight_decay, 1e-4);
     EXPECT_EQ(t.val_acc.size(), 25u);
-    if (k) EXPECT_GE(r.trials[k - 1].final_val_acc(), t.final_val_acc());
+    if (k) {
+      EXPECT_GE(r.trials[k - 1].final_val_acc(), t.final_val_acc());
+    }
   }
   // Measured: best 0.27 (lr 2.4e-3), worst 0.04 (lr 1.6e-5). Validation accuracies are multiples
   // of 1/100 (100 held-out digits).
