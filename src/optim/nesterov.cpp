@@ -22,8 +22,8 @@ void Nesterov<T>::update(const std::vector<Param<T>*>& params) {
     T* __restrict v = v_.at(0, k).data();
     const std::size_t n = params[k]->value.size();
     for (std::size_t i = 0; i < n; ++i) {
-      v[i] = m * v[i] - lr * g[i];           // v *= m; v -= lr*g
-      p[i] += mm * v[i] - step * g[i];       // p += m*m*v; p -= (1+m)*lr*g
+      p[i] += mm * v[i] - step * g[i];       // p += m*m*v; p -= (1+m)*lr*g, with the old v
+      v[i] = m * v[i] - lr * g[i];           // then v *= m; v -= lr*g
     }
   }
   ++this->iter_;

@@ -403,3 +403,16 @@ TEST(Pooling, Errors) {
   pool.forward(Tensor<double>({1, 1, 4, 4}), true);
   EXPECT_THROW(pool.backward(Tensor<double>({1, 1, 4, 4})), ShapeError);
 }
+
+TEST(Pooling, DefaultStrideIsTheBooks) {
+  // common/layers.py: Pooling(pool_h, pool_w, stride=2, pad=0): a 2x2 window halves 4x4 to 2x2.
+  Pooling<double> pool(2, 2);
+  Tensor<double> x({1, 1, 4, 4});
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = double(i);
+  const auto& y = pool.forward(x, false);
+  ASSERT_EQ(y.shape(), (std::vector<std::size_t>{1, 1, 2, 2}));
+  EXPECT_EQ(y[0], 5.0);
+  EXPECT_EQ(y[1], 7.0);
+  EXPECT_EQ(y[2], 13.0);
+  EXPECT_EQ(y[3], 15.0);
+}

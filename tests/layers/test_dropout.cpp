@@ -138,3 +138,14 @@ TEST(Dropout, ValidatesRatioAndUse) {
   EXPECT_THROW(fresh.backward(Tensor<double>({2})), std::runtime_error);
   EXPECT_EQ(fresh.type(), "Dropout");
 }
+
+TEST(Dropout, DefaultRatioIsTheBooks) {
+  // common/layers.py: Dropout(dropout_ratio=0.5). At inference the output is x * (1 - 0.5).
+  Dropout<double> d;
+  Tensor<double> x({1, 3});
+  x[0] = 2.0, x[1] = -4.0, x[2] = 6.0;
+  const auto& y = d.forward(x, false);
+  EXPECT_EQ(y[0], 1.0);
+  EXPECT_EQ(y[1], -2.0);
+  EXPECT_EQ(y[2], 3.0);
+}

@@ -57,18 +57,22 @@ TEST(Momentum, StepsAgainstHand) {
 }
 
 TEST(Nesterov, StepsAgainstHand) {
+  // The book's common/optimizer.py moves W with the old v, then updates v.
   // lr = 0.1, momentum m = 0.9, W = 1, g = 0.5 every step. m*m = 0.81, (1+m)*lr*g = 0.095.
-  //   v1 = -0.05    W1 = 1       + 0.81*(-0.05)   - 0.095 = 0.8645
-  //   v2 = -0.095   W2 = 0.8645  + 0.81*(-0.095)  - 0.095 = 0.69255
-  //   v3 = -0.1355  W3 = 0.69255 + 0.81*(-0.1355) - 0.095 = 0.487795
+  //   W1 = 1      + 0.81*0       - 0.095 = 0.905     v1 = -0.05
+  //   W2 = 0.905  + 0.81*(-0.05) - 0.095 = 0.7695    v2 = -0.095
+  //   W3 = 0.7695 + 0.81*(-0.095)- 0.095 = 0.59755   v3 = -0.1355
+  // (Updating v first, as dlfs did before, gives 0.8645, 0.69255, 0.487795.)
   Nesterov<double> opt(0.1, 0.9);
   auto W = make_param("W", {1.0});
   step(opt, W, {0.5});
-  EXPECT_NEAR(W.value[0], 0.8645, 1e-15);
+  EXPECT_NEAR(W.value[0], 0.905, 1e-15);
+  EXPECT_NEAR((*opt.state().at(0).tensor)[0], -0.05, 1e-15);
   step(opt, W, {0.5});
-  EXPECT_NEAR(W.value[0], 0.69255, 1e-15);
+  EXPECT_NEAR(W.value[0], 0.7695, 1e-15);
   step(opt, W, {0.5});
-  EXPECT_NEAR(W.value[0], 0.487795, 1e-15);
+  EXPECT_NEAR(W.value[0], 0.59755, 1e-15);
+  EXPECT_NEAR((*opt.state().at(0).tensor)[0], -0.1355, 1e-15);
   EXPECT_EQ(opt.state().at(0).name, "v/W");
 }
 

@@ -12,8 +12,10 @@ namespace dlfs {
 template <class T>
 class Dropout : public Layer<T> {
  public:
-  // Throws std::invalid_argument unless dropout_ratio is in [0, 1).
-  Dropout(double dropout_ratio, std::uint64_t seed);
+  // Throws std::invalid_argument unless dropout_ratio is in [0, 1). The ratio's default is the
+  // book's (dropout_ratio=0.5). The seed is dlfs's addition: the book draws from NumPy's global
+  // generator, dlfs gives each layer its own so that runs and checkpoints are repeatable.
+  explicit Dropout(double dropout_ratio = 0.5, std::uint64_t seed = 0);
 
   std::string type() const override { return "Dropout"; }
   // any shape -> same shape. Training draws a new mask from rng() unless the mask is frozen.

@@ -18,7 +18,8 @@ class Pooling : public Layer<T> {
   // padded cell wins a window whose real values are all negative (its gradient then goes
   // nowhere). Ties go to the first maximum in row-major window order, as np.argmax.
   // Throws std::invalid_argument for a zero window size or stride.
-  Pooling(std::size_t pool_h, std::size_t pool_w, std::size_t stride = 1, std::size_t pad = 0);
+  // Defaults as the book's Pooling(pool_h, pool_w, stride=2, pad=0).
+  Pooling(std::size_t pool_h, std::size_t pool_w, std::size_t stride = 2, std::size_t pad = 0);
 
   std::string type() const override { return "Pooling"; }
   // x (N, C, H, W) -> out (N, C, out_h, out_w)

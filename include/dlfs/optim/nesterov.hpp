@@ -1,7 +1,8 @@
 // Nesterov's accelerated gradient in the form of the book's common/optimizer.py (after
 // arXiv:1212.0901): the look-ahead is folded into the update, so no second gradient is needed.
-//   v <- momentum * v - lr * g
+// As in the book's code, the parameter moves first, with the velocity of the previous step:
 //   W <- W + momentum^2 * v - (1 + momentum) * lr * g
+//   v <- momentum * v - lr * g
 #pragma once
 #include "dlfs/optim/optimizer.hpp"
 #include "dlfs/optim/param_state.hpp"
