@@ -1,4 +1,5 @@
 // .npy encoding/decoding and the Tensor <-> NpyArray conversions.
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <limits>
@@ -208,18 +209,24 @@ Header parse_header(const std::uint8_t* p, std::size_t n, const std::string& whe
   std::string descr;
   bool fortran = false;
   DictParser(text, where).parse(descr, fortran, h.shape);
-  if (fortran)
-    throw std::runtime_error(where + ": fortran_order True is not supported (expected C order; save "
-                             "np.ascontiguousarray(a) instead)");
-  if (descr == "<u1" || descr == ">u1" || descr == "=u1") descr = "|u1";  // byte order is moot for bytes
-  if (!descr.empty() && descr[0] == '>')
-    throw std::runtime_error(where + ": big-endian dtype " + descr + " is not supported (expected one of " +
-                             kKnownDtypes + ")");
+  h.fortran_order = fortran;
+  const std::string as_written = descr;
+  // Byte order: '=' is the writer's native order, which NumPy itself never writes to a file, so
+  // it is read as little-endian, as NumPy reads it on this host.
+  if (descr.size() > 1 && (descr[0] == '>' || descr[0] == '=' || descr[0] == '<')) {
+    if (descr.substr(1) == "u1") {
+      descr = "|u1";  // byte order is moot for bytes
+    } else {
+      h.swap_bytes = descr[0] == '>';
+      descr[0] = '<';
+    }
+  }
   std::size_t item;
   try {
     item = npy_itemsize(descr);
   } catch (const std::invalid_argument&) {
-    throw std::runtime_error(where + ": unsupported dtype '" + descr + "' (expected one of " + kKnownDtypes + ")");
+    throw std::runtime_error(where + ": unsupported dtype '" + as_written + "' (expected one of " + kKnownDtypes +
+                             ", in either byte order)");
   }
   h.dtype = descr;
   std::size_t numel = 1;
@@ -231,6 +238,35 @@ Header parse_header(const std::uint8_t* p, std::size_t n, const std::string& whe
   }
   h.data_bytes = numel * item;
   return h;
+}
+
+void to_native_c_order(const Header& h, std::vector<std::uint8_t>& bytes) {
+  const std::size_t item = npy_itemsize(h.dtype);
+  if (h.swap_bytes && item > 1)
+    for (std::size_t i = 0; i + item <= bytes.size(); i += item) std::reverse(&bytes[i], &bytes[i + item]);
+  const std::size_t nd = h.shape.size();
+  if (!h.fortran_order || nd < 2 || bytes.empty()) return;  // 0-D and 1-D arrays are the same in both orders
+  // Walk the C-order index (last axis fastest) and fetch each element from its column-major place,
+  // whose strides are 1, d0, d0*d1, ... elements.
+  std::vector<std::size_t> fstride(nd), index(nd, 0);
+  for (std::size_t k = 0, s = 1; k < nd; ++k) {
+    fstride[k] = s;
+    s *= h.shape[k];
+  }
+  std::vector<std::uint8_t> c(bytes.size());
+  std::size_t src = 0;  // element offset in Fortran order of the current C-order index
+  for (std::size_t dst = 0; dst < c.size(); dst += item) {
+    std::memcpy(&c[dst], &bytes[src * item], item);
+    for (std::size_t k = nd; k-- > 0;) {  // increment the C-order index, carrying into earlier axes
+      if (++index[k] < h.shape[k]) {
+        src += fstride[k];
+        break;
+      }
+      src -= (index[k] - 1) * fstride[k];
+      index[k] = 0;
+    }
+  }
+  bytes.swap(c);
 }
 
 }  // namespace npy_detail
@@ -329,6 +365,7 @@ NpyArray npy_decode(const std::uint8_t* data, std::size_t size, const std::strin
                              std::to_string(h.data_bytes) + " data bytes, found " + std::to_string(size - h.total));
   NpyArray a{where, h.dtype, h.shape, {}};
   a.bytes.assign(data + h.total, data + size);
+  npy_detail::to_native_c_order(h, a.bytes);
   return a;
 }
 

@@ -152,6 +152,7 @@ NpyArray read_member(zip_t* za, zip_uint64_t index, const zip_stat_t& st, const 
     done += n;
   }
   r.expect_end();
+  npy_detail::to_native_c_order(h, a.bytes);
   return a;
 }
 

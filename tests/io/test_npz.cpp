@@ -1,6 +1,8 @@
 // .npy/.npz: round trips through dlfs, and interchange with NumPy in both directions.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -110,6 +112,76 @@ TEST(Npy, ReadsHeaderVersions2And3) {
     NpyArray a = npy_decode(reinterpret_cast<const std::uint8_t*>(file.data()), file.size(), "v.npy");
     EXPECT_EQ(npy_as<double>(a).vec(), (std::vector<double>{1.5, -2})) << "version " << int(major);
   }
+}
+
+// NumPy writes fortran_order True for a transpose and '>' dtypes on big-endian hosts; the loader
+// turns both into little-endian C order, so the values below are read as NumPy reads them.
+std::string raw_npy(const std::string& dict, const std::string& data) {
+  std::string text = dict + "\n";
+  return std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(text.size()) + '\0' + text + data;
+}
+
+TEST(Npy, FortranOrderIsTransposedIntoCOrderOnLoad) {
+  // a = [[1, 2, 3], [4, 5, 6]] stored column-major: 1 4 2 5 3 6.
+  const float col_major[6] = {1, 4, 2, 5, 3, 6};
+  std::string f = raw_npy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }",
+                          std::string(reinterpret_cast<const char*>(col_major), sizeof col_major));
+  Tensor<float> t = npy_as<float>(npy_decode(reinterpret_cast<const std::uint8_t*>(f.data()), f.size(), "a.npy"));
+  EXPECT_EQ(t.shape(), (Shape{2, 3}));
+  EXPECT_EQ(t.vec(), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+  // Three axes: element (i, j, k) of a 2x2x2 array sits at i + 2j + 4k in Fortran order.
+  double f3[8];
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 2; ++j)
+      for (int k = 0; k < 2; ++k) f3[i + 2 * j + 4 * k] = 100 * i + 10 * j + k;
+  f = raw_npy("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 2, 2), }",
+              std::string(reinterpret_cast<const char*>(f3), sizeof f3));
+  Tensor<double> d = npy_as<double>(npy_decode(reinterpret_cast<const std::uint8_t*>(f.data()), f.size(), "b.npy"));
+  EXPECT_EQ(d.vec(), (std::vector<double>{0, 1, 10, 11, 100, 101, 110, 111}));
+}
+
+TEST(Npy, BigEndianIsSwappedOnLoad) {
+  // 1.5f is 0x3fc00000; -2.0 is 0xc000000000000000; 258 as >i4 is 00 00 01 02.
+  std::string f = raw_npy("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", std::string("\x3f\xc0\0\0", 4));
+  EXPECT_EQ(npy_as<float>(npy_decode(reinterpret_cast<const std::uint8_t*>(f.data()), f.size(), "f.npy")).vec(),
+            std::vector<float>{1.5f});
+  f = raw_npy("{'descr': '>f8', 'fortran_order': True, 'shape': (1,), }", std::string("\xc0\0\0\0\0\0\0\0", 8));
+  EXPECT_EQ(npy_as<double>(npy_decode(reinterpret_cast<const std::uint8_t*>(f.data()), f.size(), "d.npy")).vec(),
+            std::vector<double>{-2.0});
+  f = raw_npy("{'descr': '>i4', 'fortran_order': False, 'shape': (1,), }", std::string("\0\0\x01\x02", 4));
+  NpyArray i = npy_decode(reinterpret_cast<const std::uint8_t*>(f.data()), f.size(), "i.npy");
+  EXPECT_EQ(i.dtype, "<i4");
+  EXPECT_EQ(npy_as<std::int32_t>(i).vec(), std::vector<std::int32_t>{258});
+}
+
+TEST(Npz, LoadsNumPysTransposedAndBigEndianMembers) {
+  if (!test::python_has_numpy()) GTEST_SKIP() << "skipped: /usr/bin/python3 with NumPy is not installed";
+  TempDir dir;
+  const std::string path = dir.file("np.npz");
+  std::string out;
+  ASSERT_EQ(test::run_python(dir, R"PY(
+import numpy as np
+a = np.arange(24, dtype=np.float32).reshape(4, 6)
+np.savez_compressed(')PY" + path + R"PY(', T=a.T, B=np.arange(5, dtype='>f8') / 4, BT=a.astype('>f4').T.reshape(2, 3, 4, order='F'))
+)PY", &out), 0) << out;
+  std::map<std::string, NpyArray> by = load_npz(path);
+  ASSERT_EQ(by.size(), 3u);
+  Tensor<float> t = npy_as<float>(by.at("T"));
+  ASSERT_EQ(t.shape(), (Shape{6, 4}));
+  for (std::size_t i = 0; i < 6; ++i)
+    for (std::size_t j = 0; j < 4; ++j) EXPECT_EQ(t.data()[i * 4 + j], float(j * 6 + i)) << i << "," << j;
+  EXPECT_EQ(npy_as<double>(by.at("B")).vec(), (std::vector<double>{0, 0.25, 0.5, 0.75, 1}));
+  // Compare the 3-D one with NumPy's own C-order flattening of the same array.
+  ASSERT_EQ(test::run_python(dir, R"PY(
+import numpy as np
+a = np.arange(24, dtype=np.float32).reshape(4, 6)
+print(' '.join(str(int(v)) for v in np.ascontiguousarray(a.T.reshape(2, 3, 4, order='F')).ravel()))
+)PY", &out), 0) << out;
+  Tensor<float> bt = npy_as<float>(by.at("BT"));
+  ASSERT_EQ(bt.shape(), (Shape{2, 3, 4}));
+  std::string ours;
+  for (float v : bt.vec()) ours += (ours.empty() ? "" : " ") + std::to_string(int(v));
+  EXPECT_EQ(ours + "\n", out);
 }
 
 TEST(Npz, NpyAsRefusesAnotherDtypeNamingBoth) {
