@@ -57,6 +57,17 @@ inline void spit(const std::string& path, const std::string& bytes) {
   if (!out) throw std::runtime_error("cannot write " + path);
 }
 
+// The bytes of a .npy file: the header dict written exactly as given (so a test can hand the loader
+// headers NumPy would never write), then `data`. Versions 2 and 3 have a 4-byte header length.
+inline std::string npy_bytes(const std::string& dict, const std::string& data, char major = 1) {
+  const std::string text = dict + "\n";
+  std::string out = std::string("\x93NUMPY", 6) + major + '\0';
+  out += static_cast<char>(text.size() & 0xff);
+  out += static_cast<char>(text.size() >> 8 & 0xff);
+  if (major != 1) out += std::string("\0\0", 2);
+  return out + text + data;
+}
+
 inline constexpr const char* kSystemPython = "/usr/bin/python3";
 
 // Runs a Python script with the system interpreter; returns its exit status and fills `output`

@@ -102,31 +102,29 @@ TEST(Npy, HeaderIsByteForByteWhatNumPySaveWrites) {
   EXPECT_EQ(back.dtype, "<f4");
 }
 
+NpyArray decode(const std::string& file, const std::string& name) {
+  return npy_decode(reinterpret_cast<const std::uint8_t*>(file.data()), file.size(), name);
+}
+
 TEST(Npy, ReadsHeaderVersions2And3) {
   // Versions 2.0 and 3.0 only differ by a 4-byte header length (3.0 allows UTF-8 in the dict).
-  const std::string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }\n";
+  const std::string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }";
   const double values[2] = {1.5, -2};
   for (char major : {2, 3}) {
-    std::string file = std::string("\x93NUMPY", 6) + major + '\0' + static_cast<char>(dict.size()) + std::string(3, '\0') +
-                       dict + std::string(reinterpret_cast<const char*>(values), sizeof values);
-    NpyArray a = npy_decode(reinterpret_cast<const std::uint8_t*>(file.data()), file.size(), "v.npy");
+    std::string file = test::npy_bytes(dict, std::string(reinterpret_cast<const char*>(values), sizeof values), major);
+    NpyArray a = decode(file, "v.npy");
     EXPECT_EQ(npy_as<double>(a).vec(), (std::vector<double>{1.5, -2})) << "version " << int(major);
   }
 }
 
 // NumPy writes fortran_order True for a transpose and '>' dtypes on big-endian hosts; the loader
 // turns both into little-endian C order, so the values below are read as NumPy reads them.
-std::string raw_npy(const std::string& dict, const std::string& data) {
-  std::string text = dict + "\n";
-  return std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(text.size()) + '\0' + text + data;
-}
-
 TEST(Npy, FortranOrderIsTransposedIntoCOrderOnLoad) {
   // a = [[1, 2, 3], [4, 5, 6]] stored column-major: 1 4 2 5 3 6.
   const float col_major[6] = {1, 4, 2, 5, 3, 6};
-  std::string f = raw_npy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }",
-                          std::string(reinterpret_cast<const char*>(col_major), sizeof col_major));
-  Tensor<float> t = npy_as<float>(npy_decode(reinterpret_cast<const std::uint8_t*>(f.data()), f.size(), "a.npy"));
+  std::string f = test::npy_bytes("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }",
+                                  std::string(reinterpret_cast<const char*>(col_major), sizeof col_major));
+  Tensor<float> t = npy_as<float>(decode(f, "a.npy"));
   EXPECT_EQ(t.shape(), (Shape{2, 3}));
   EXPECT_EQ(t.vec(), (std::vector<float>{1, 2, 3, 4, 5, 6}));
   // Three axes: element (i, j, k) of a 2x2x2 array sits at i + 2j + 4k in Fortran order.
@@ -134,22 +132,20 @@ TEST(Npy, FortranOrderIsTransposedIntoCOrderOnLoad) {
   for (int i = 0; i < 2; ++i)
     for (int j = 0; j < 2; ++j)
       for (int k = 0; k < 2; ++k) f3[i + 2 * j + 4 * k] = 100 * i + 10 * j + k;
-  f = raw_npy("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 2, 2), }",
-              std::string(reinterpret_cast<const char*>(f3), sizeof f3));
-  Tensor<double> d = npy_as<double>(npy_decode(reinterpret_cast<const std::uint8_t*>(f.data()), f.size(), "b.npy"));
+  f = test::npy_bytes("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 2, 2), }",
+                      std::string(reinterpret_cast<const char*>(f3), sizeof f3));
+  Tensor<double> d = npy_as<double>(decode(f, "b.npy"));
   EXPECT_EQ(d.vec(), (std::vector<double>{0, 1, 10, 11, 100, 101, 110, 111}));
 }
 
 TEST(Npy, BigEndianIsSwappedOnLoad) {
   // 1.5f is 0x3fc00000; -2.0 is 0xc000000000000000; 258 as >i4 is 00 00 01 02.
-  std::string f = raw_npy("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", std::string("\x3f\xc0\0\0", 4));
-  EXPECT_EQ(npy_as<float>(npy_decode(reinterpret_cast<const std::uint8_t*>(f.data()), f.size(), "f.npy")).vec(),
-            std::vector<float>{1.5f});
-  f = raw_npy("{'descr': '>f8', 'fortran_order': True, 'shape': (1,), }", std::string("\xc0\0\0\0\0\0\0\0", 8));
-  EXPECT_EQ(npy_as<double>(npy_decode(reinterpret_cast<const std::uint8_t*>(f.data()), f.size(), "d.npy")).vec(),
-            std::vector<double>{-2.0});
-  f = raw_npy("{'descr': '>i4', 'fortran_order': False, 'shape': (1,), }", std::string("\0\0\x01\x02", 4));
-  NpyArray i = npy_decode(reinterpret_cast<const std::uint8_t*>(f.data()), f.size(), "i.npy");
+  std::string f = test::npy_bytes("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", std::string("\x3f\xc0\0\0", 4));
+  EXPECT_EQ(npy_as<float>(decode(f, "f.npy")).vec(), std::vector<float>{1.5f});
+  f = test::npy_bytes("{'descr': '>f8', 'fortran_order': True, 'shape': (1,), }", std::string("\xc0\0\0\0\0\0\0\0", 8));
+  EXPECT_EQ(npy_as<double>(decode(f, "d.npy")).vec(), std::vector<double>{-2.0});
+  f = test::npy_bytes("{'descr': '>i4', 'fortran_order': False, 'shape': (1,), }", std::string("\0\0\x01\x02", 4));
+  NpyArray i = decode(f, "i.npy");
   EXPECT_EQ(i.dtype, "<i4");
   EXPECT_EQ(npy_as<std::int32_t>(i).vec(), std::vector<std::int32_t>{258});
 }

@@ -13,14 +13,9 @@ namespace {
 
 using test::TempDir;
 
+// A .npy member whose data bytes are all 0x01: only their count matters to these checks.
 std::string npy_file(const std::string& dict, std::size_t data_bytes, char major = 1) {
-  std::string text = dict + "\n";
-  std::string out = std::string("\x93NUMPY", 6) + major + '\0';
-  std::size_t len = text.size();
-  out += static_cast<char>(len & 0xff);
-  out += static_cast<char>(len >> 8 & 0xff);
-  if (major != 1) out += std::string("\0\0", 2);
-  return out + text + std::string(data_bytes, '\x01');
+  return test::npy_bytes(dict, std::string(data_bytes, '\x01'), major);
 }
 
 // A stored zip of raw members, written with libzip directly (bypassing save_npz's checks).
