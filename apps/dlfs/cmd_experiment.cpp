@@ -96,11 +96,12 @@ Register reg([](CLI::App& app) {
   sub->add_option("name", f.name, "experiment name, 'list' or 'all'");
   sub->add_flag("--list", f.list, "list the experiments");
   sub->add_flag("--quick", f.quick, "a reduced version that runs in seconds");
-  sub->add_option("--out", f.out, "folder for the PNG and CSV files (default out/experiments/NAME)");
-  sub->add_option("--seed", f.seed, "random seed (same seed, same numbers)")->capture_default_str();
+  sub->add_option("--out", f.out, "folder for the PNG and CSV files (default out/experiments/NAME)")
+      ->check(non_empty_path());
+  sub->add_option("--seed", f.seed, "random seed (same seed, same numbers)")->transform(whole_number(0, kAnySeed))->capture_default_str();
   sub->add_option("--variant", f.variant, "batchnorm only: book (16 weight scales) or keras; default both")
       ->check(CLI::IsMember({"book", "keras"}));
-  sub->add_option("--threads", f.threads, "threads, 0 = all cores")->capture_default_str();
+  sub->add_option("--threads", f.threads, "threads, 0 = all cores")->transform(whole_number(0, 1024))->capture_default_str();
   add_data_flags(sub, f.data);
   set_action(sub, [] { return run(f); });
 });

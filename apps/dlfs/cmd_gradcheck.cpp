@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "estimate.hpp"
 #include "dlfs/layers/fault.hpp"
 #include "dlfs/nets/registry.hpp"
 #include "dlfs/rng.hpp"
@@ -75,6 +76,7 @@ int run(GradcheckFlags& f) {
       if (p->name[0] == 'b')
         for (auto& v : p->value) v = 0.1 * rng.normal();
   }
+  estimate_numerical(*net, batch, n, /*book_loop=*/false, /*quiet=*/false, f.net.force);
   Tensor<double> x, t;
   std::vector<std::size_t> idx(n);
   for (std::size_t i = 0; i < n; ++i) idx[i] = i;
@@ -104,11 +106,12 @@ Register reg([](CLI::App& app) {
   CLI::App* sub = app.add_subcommand("gradcheck", "compare backprop with numerical gradients (gradient_check.py)");
   add_data_flags(sub, f.data);
   add_net_flags(sub, f.net);
-  sub->add_option("--samples", f.samples, "training digits in the batch")->capture_default_str();
-  sub->add_option("--crop", f.crop, "use the centre NxN pixels (default 28, or 12 for conv nets)");
+  sub->add_option("--samples", f.samples, "training digits in the batch")->transform(whole_number(1, 1000))->capture_default_str();
+  sub->add_option("--crop", f.crop, "use the centre NxN pixels (default 28, or 12 for conv nets)")
+      ->transform(whole_number(1, 100000));
   sub->add_option("--tol", f.tol, "largest mean |backprop - numerical| accepted")->capture_default_str();
   sub->add_option("--rel-tol", f.rel_tol, "largest max relative error accepted")->capture_default_str();
-  sub->add_option("--seed", f.seed, "weight initialisation seed")->capture_default_str();
+  sub->add_option("--seed", f.seed, "weight initialisation seed")->transform(whole_number(0, kAnySeed))->capture_default_str();
   sub->add_option("--inject-fault", f.fault, "break a backward pass on purpose (to see the check fail): " + fault_names());
   set_action(sub, [] { return run(f); });
 });

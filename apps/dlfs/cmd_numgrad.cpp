@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "estimate.hpp"
 #include "dlfs/linalg.hpp"
 #include "dlfs/nets/registry.hpp"
 #include "dlfs/train/trainer.hpp"
@@ -39,6 +40,7 @@ nlohmann::json run_typed(NumgradFlags& f, const DataSplit& data) {
   const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(f.batch), data.train.size());
   Tensor<T> x, t;
   slice_batch(data.train, 0, n, !net_wants_images(net->config()), x, t);
+  estimate_numerical(*net, data.train, n, f.book, /*quiet=*/false, f.net.force);
 
   auto grads = [&] {
     std::vector<Tensor<T>> g;
@@ -103,13 +105,14 @@ Register reg([](CLI::App& app) {
   CLI::App* sub = app.add_subcommand("numgrad", "time one numerical gradient on a batch, compare with backprop");
   add_data_flags(sub, f.data);
   add_net_flags(sub, f.net);
-  sub->add_option("--batch", f.batch, "digits in the batch (the first ones of the training set)")->capture_default_str();
+  sub->add_option("--batch", f.batch, "digits in the batch (the first ones of the training set)")
+      ->transform(whole_number(1, 100000))->capture_default_str();
   sub->add_option("--precision", f.precision, "double (as the book's float64 weights) or float")
       ->check(CLI::IsMember({"double", "float"}))
       ->capture_default_str();
   sub->add_flag("--book", f.book, "also time the book's loop (two full losses per parameter)");
-  sub->add_option("--threads", f.threads, "threads, 0 = all cores")->capture_default_str();
-  sub->add_option("--seed", f.seed, "weight initialisation seed")->capture_default_str();
+  sub->add_option("--threads", f.threads, "threads, 0 = all cores")->transform(whole_number(0, 1024))->capture_default_str();
+  sub->add_option("--seed", f.seed, "weight initialisation seed")->transform(whole_number(0, kAnySeed))->capture_default_str();
   sub->add_flag("--json", f.json, "print one JSON line");
   set_action(sub, [] { return run(f); });
 });

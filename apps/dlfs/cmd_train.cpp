@@ -1,5 +1,6 @@
 // dlfs train: the main job. Defaults reproduce the seeds' run of the book (chapter 4/5
 // train_neuralnet.py): TwoLayerNet 784-50-10, 10,000 iterations of 100 random digits, SGD lr 0.1.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -7,6 +8,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "estimate.hpp"
 #include "dlfs/linalg.hpp"
 #include "dlfs/nets/registry.hpp"
 #include "dlfs/train/checkpoint.hpp"
@@ -88,25 +90,62 @@ void run_flags_from_json(const nlohmann::json& j, TrainFlags& f) {
 
 CLI::App* train_app = nullptr;
 
+// What a flag changes in the run: the net it builds (so --hidden 50 equals the default of
+// two-layer) or its own value.
+nlohmann::json run_identity(const TrainFlags& f) {
+  nlohmann::json j = run_flags_json(f);
+  for (const char* k : {"net", "hidden", "weight_init_std", "activation", "batchnorm", "dropout", "weight_decay"})
+    j.erase(k);
+  j["net_config"] = net_config(f.net, 0, 0, 0);
+  return j;
+}
+
 // --resume: the run's flags come from the checkpoint. Only the length of the run (--iters,
-// --epochs), where the data lives (--data, --data-root) and output flags may be given again;
-// anything else would silently train a different run, so it is refused.
+// --epochs), where the data lives (--data, --data-root) and output flags may change; any other
+// flag given must equal the checkpoint's value, else it would silently train a different run.
 void apply_resume(TrainFlags& f) {
   CheckpointInfo info = read_checkpoint_info(f.resume);
-  static const char* const changes_the_run[] = {"--dataset", "--net", "--hidden", "--weight-init-std", "--activation",
-                                                "--batchnorm", "--dropout", "--weight-decay", "--batch", "--lr",
-                                                "--optimizer", "--momentum", "--gradient", "--eval-samples", "--seed"};
-  for (const char* name : changes_the_run)
-    if (train_app->count(name) > 0)
-      throw std::invalid_argument(std::string(name) + ": cannot be changed when resuming (the checkpoint " + f.resume +
-                                  " fixes the run; only --iters, --epochs, --data, --data-root and output flags may "
-                                  "be given)");
+  if (info.train_digest.empty())
+    std::fprintf(stderr, "dlfs: warning: %s has no training-set digest (written by an older dlfs): it is resumed, "
+                 "but whether --data is the data it was trained on cannot be checked\n", f.resume.c_str());
   TrainFlags saved = f;
   try {
     run_flags_from_json(info.run_config, saved);
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(f.resume + ": the checkpoint's run_config lacks the dlfs train flags (" +
                              std::string(e.what()) + ")");
+  }
+  using Copy = void (*)(const TrainFlags&, TrainFlags&);
+  static const std::pair<const char*, Copy> run_defining[] = {
+      {"--dataset", [](const TrainFlags& a, TrainFlags& b) { b.data.dataset = a.data.dataset; }},
+      {"--net", [](const TrainFlags& a, TrainFlags& b) { b.net.net = a.net.net; }},
+      {"--hidden", [](const TrainFlags& a, TrainFlags& b) { b.net.hidden = a.net.hidden; }},
+      {"--weight-init-std", [](const TrainFlags& a, TrainFlags& b) { b.net.weight_init_std = a.net.weight_init_std; }},
+      {"--activation", [](const TrainFlags& a, TrainFlags& b) { b.net.activation = a.net.activation; }},
+      {"--batchnorm", [](const TrainFlags& a, TrainFlags& b) { b.net.batchnorm = a.net.batchnorm; }},
+      {"--dropout", [](const TrainFlags& a, TrainFlags& b) { b.net.dropout = a.net.dropout; }},
+      {"--weight-decay", [](const TrainFlags& a, TrainFlags& b) { b.net.weight_decay = a.net.weight_decay; }},
+      {"--batch", [](const TrainFlags& a, TrainFlags& b) { b.batch = a.batch; }},
+      {"--lr", [](const TrainFlags& a, TrainFlags& b) { b.lr = a.lr; }},
+      {"--optimizer", [](const TrainFlags& a, TrainFlags& b) { b.optimizer = a.optimizer; }},
+      {"--momentum", [](const TrainFlags& a, TrainFlags& b) { b.momentum = a.momentum; }},
+      {"--gradient", [](const TrainFlags& a, TrainFlags& b) { b.gradient = a.gradient; }},
+      {"--eval-samples", [](const TrainFlags& a, TrainFlags& b) { b.eval_samples = a.eval_samples; }},
+      {"--seed", [](const TrainFlags& a, TrainFlags& b) { b.seed = a.seed; }}};
+  const nlohmann::json before = run_identity(saved);
+  for (const auto& [name, copy] : run_defining) {
+    if (train_app->count(name) == 0) continue;
+    TrainFlags changed = saved;
+    copy(f, changed);
+    const nlohmann::json after = run_identity(changed);
+    if (after != before) {
+      std::string diff;
+      for (auto& [k, v] : after.items())
+        if (before.at(k) != v) diff += (diff.empty() ? "" : ", ") + k + " " + before.at(k).dump() + " -> " + v.dump();
+      throw std::invalid_argument(std::string(name) + ": cannot be changed when resuming (the checkpoint " + f.resume +
+                                  " has a different value: " + diff +
+                                  "; only --iters, --epochs, --data, --data-root and output flags may change)");
+    }
   }
   if (train_app->count("--data")) saved.data.dir = f.data.dir;
   if (train_app->count("--data-root")) saved.data.data_root = f.data.data_root;
@@ -151,6 +190,10 @@ int run(TrainFlags& f) {
   DataSplit data = load_data(f.data);
   nlohmann::json config = net_config(f.net, data.train.rows(), data.train.cols(), data.train.num_classes);
   auto net = make_net<float>(config, f.seed);
+  const std::size_t per_epoch = std::max<std::size_t>(data.train.size() / std::size_t(f.batch), 1);
+  estimate_training(*net, data.train, data.test, f.epochs ? std::size_t(f.epochs) * per_epoch : std::size_t(f.iters),
+                    std::size_t(f.batch), std::size_t(f.eval_samples), f.optimizer, f.gradient == "numerical", f.quiet,
+                    f.net.force);
 
   TrainConfig tc;
   tc.iters = static_cast<std::size_t>(f.iters);
@@ -226,30 +269,34 @@ Register reg([](CLI::App& app) {
   CLI::App* sub = app.add_subcommand("train", "train a net on MNIST or Fashion-MNIST, write curves and CSV");
   add_data_flags(sub, f.data);
   add_net_flags(sub, f.net);
-  sub->add_option("--iters", f.iters, "iterations (ignored when --epochs is given)")->capture_default_str();
-  sub->add_option("--epochs", f.epochs, "epochs of train_size/batch iterations (overrides --iters)");
-  sub->add_option("--batch", f.batch, "mini-batch size")->capture_default_str();
+  sub->add_option("--iters", f.iters, "iterations (ignored when --epochs is given)")->transform(whole_number(1, 100000000))->capture_default_str();
+  sub->add_option("--epochs", f.epochs, "epochs of train_size/batch iterations (overrides --iters)")
+      ->transform(whole_number(1, 1000000));
+  sub->add_option("--batch", f.batch, "mini-batch size")->transform(whole_number(1, 1000000))->capture_default_str();
   sub->add_option("--lr", f.lr, "learning rate")->capture_default_str();
   sub->add_option("--optimizer", f.optimizer, "sgd, momentum, nesterov, adagrad, rmsprop, adam")->capture_default_str();
   sub->add_option("--momentum", f.momentum, "momentum for momentum/nesterov")->capture_default_str();
   sub->add_option("--gradient", f.gradient, "backprop, or numerical (chapter 4, slow)")
       ->check(CLI::IsMember({"backprop", "numerical"}))
       ->capture_default_str();
-  sub->add_option("--eval-samples", f.eval_samples, "rows per accuracy evaluation, 0 = all");
-  sub->add_option("--seed", f.seed, "random seed (same seed, same numbers)")->capture_default_str();
-  sub->add_option("--out", f.out, "folder for history.csv and the plots")->capture_default_str();
-  sub->add_option("--save", f.save, "write the trained model to this .npz file");
-  sub->add_option("--threads", f.threads, "threads, 0 = all cores")->capture_default_str();
+  sub->add_option("--eval-samples", f.eval_samples, "rows per accuracy evaluation, 0 = all")
+      ->transform(whole_number(0, 1000000000));
+  sub->add_option("--seed", f.seed, "random seed (same seed, same numbers)")->transform(whole_number(0, kAnySeed))->capture_default_str();
+  sub->add_option("--out", f.out, "folder for history.csv and the plots")->check(non_empty_path())->capture_default_str();
+  sub->add_option("--save", f.save, "write the trained model to this .npz file")->check(non_empty_path());
+  sub->add_option("--threads", f.threads, "threads, 0 = all cores")->transform(whole_number(0, 1024))->capture_default_str();
   sub->add_flag("--json", f.json, "print a JSON summary as the last line of stdout");
   sub->add_flag("--quiet", f.quiet, "no progress or per-epoch lines");
   sub->add_flag("--check-numerics", f.check_numerics,
                 "stop at the first NaN or Inf, naming the layer, the tensor and the iteration");
   sub->add_option("--checkpoint-every", f.checkpoint_every,
-                  "write a checkpoint every N iterations (and at the end); 0 = off");
-  sub->add_option("--checkpoint", f.checkpoint, "checkpoint file (default OUT/checkpoint.npz)");
+                  "write a checkpoint every N iterations (and at the end); 0 = off")
+      ->transform(whole_number(0, 100000000));
+  sub->add_option("--checkpoint", f.checkpoint, "checkpoint file (default OUT/checkpoint.npz)")->check(non_empty_path());
   sub->add_option("--resume", f.resume,
                   "continue the run saved in this checkpoint (same final weights as an uninterrupted run); "
-                  "--iters/--epochs may extend it");
+                  "--iters/--epochs may extend it")
+      ->check(non_empty_path());
   train_app = sub;
   set_action(sub, [] { return run(f); });
 });

@@ -1,5 +1,6 @@
 #include "common.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
@@ -13,8 +14,10 @@ void add_data_flags(CLI::App* app, DataFlags& f) {
   app->add_option("--dataset", f.dataset, "mnist or fashion (Fashion-MNIST)")
       ->check(CLI::IsMember({"mnist", "fashion"}))
       ->capture_default_str();
-  app->add_option("--data-root", f.data_root, "folder holding mnist/ (and fashion-mnist/)")->capture_default_str();
-  app->add_option("--data", f.dir, "a folder with the four IDX files (overrides --dataset)");
+  app->add_option("--data-root", f.data_root, "folder holding mnist/ (and fashion-mnist/)")
+      ->check(non_empty_path())
+      ->capture_default_str();
+  app->add_option("--data", f.dir, "a folder with the four IDX files (overrides --dataset)")->check(non_empty_path());
 }
 
 DataSplit load_data(const DataFlags& f) {
@@ -27,7 +30,9 @@ void add_net_flags(CLI::App* app, NetFlags& f) {
                   "two-layer (ch.5, ReLU), two-layer-sigmoid (ch.4), multi-layer, multi-layer-extend, simple-conv, "
                   "deep-conv")
       ->capture_default_str();
-  app->add_option("--hidden", f.hidden, "hidden sizes, e.g. 50 or 100,100,100")->delimiter(',');
+  app->add_option("--hidden", f.hidden, "hidden sizes, e.g. 50 or 100,100,100")
+      ->delimiter(',')
+      ->transform(whole_number(1, 1000000000));
   app->add_option("--weight-init-std,--init", f.weight_init_std, "a number, or he/relu, xavier/sigmoid");
   app->add_option("--activation", f.activation, "relu or sigmoid (multi-layer nets)")
       ->check(CLI::IsMember({"relu", "sigmoid"}))
@@ -35,6 +40,9 @@ void add_net_flags(CLI::App* app, NetFlags& f) {
   app->add_flag("--batchnorm", f.batchnorm, "batch normalisation after each hidden Affine (multi-layer)");
   app->add_option("--dropout", f.dropout, "dropout ratio after each hidden activation (multi-layer); 0 = off");
   app->add_option("--weight-decay", f.weight_decay, "L2 weight decay lambda");
+  app->add_flag("--force", f.force,
+                "run a net past the size limits: 100 million weights (dense nets; never past 400 million) and "
+                "4 GiB of estimated memory");
 }
 
 namespace {
@@ -46,24 +54,56 @@ std::string num(double v) {
   return buf;
 }
 
-// Dense nets: every weight matrix of the chain input -> hidden... -> output. Refused above this
-// many weights (1.6 GB in float), so a typo such as --hidden 100000,100000 is an error rather
-// than an allocation that takes the machine down.
-constexpr double kMaxDenseWeights = 4e8;
+// Dense nets: every weight matrix of the chain input -> hidden... -> output. Refused above
+// kLimitDenseWeights (0.4 GB in float) unless --force, and always above kMaxDenseWeights (1.6 GB),
+// so a typo such as --hidden 100000,100000 is an error rather than an allocation that takes the
+// machine down.
+constexpr double kLimitDenseWeights = 1e8, kMaxDenseWeights = 4e8;
 
-void require_dense_size(std::size_t input, const std::vector<long long>& hidden, std::size_t output) {
+void require_dense_size(std::size_t input, const std::vector<long long>& hidden, std::size_t output, bool force) {
   double total = 0, prev = double(input);
   for (long long h : hidden) {
     total += prev * double(h);
     prev = double(h);
   }
   total += prev * double(output);
+  if (total > kLimitDenseWeights && !force)
+    throw std::invalid_argument("--hidden: the net would have " + num(total) + " weights, more than the limit of " +
+                                num(kLimitDenseWeights) + "; --force lifts it (up to " + num(kMaxDenseWeights) + ")");
   if (total > kMaxDenseWeights)
     throw std::invalid_argument("--hidden: the net would have " + num(total) + " weights, expected at most " +
-                                num(kMaxDenseWeights));
+                                num(kMaxDenseWeights) + " even with --force");
 }
 
 }  // namespace
+
+CLI::Validator whole_number(long long lo, unsigned long long hi) {
+  auto check = [lo, hi](std::string& s) -> std::string {
+    const char *b = s.data(), *e = s.data() + s.size();
+    bool ok = false;
+    if (lo >= 0) {
+      unsigned long long v = 0;
+      auto r = std::from_chars(b, e, v);
+      ok = r.ec == std::errc() && r.ptr == e && v >= static_cast<unsigned long long>(lo) && v <= hi;
+      if (ok) s = std::to_string(v);  // CLI11 then converts with base 0: "010" would be octal
+    } else {
+      long long v = 0;
+      auto r = std::from_chars(b, e, v);
+      ok = r.ec == std::errc() && r.ptr == e && v >= lo && (v < 0 || static_cast<unsigned long long>(v) <= hi);
+      if (ok) s = std::to_string(v);
+    }
+    if (ok) return {};
+    return "expected a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) + ", got " +
+           (s.empty() ? "an empty string" : s);
+  };
+  return CLI::Validator(check, "", "whole_number");
+}
+
+CLI::Validator non_empty_path() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string { return s.empty() ? "expected a path, got an empty string" : ""; }, "",
+      "non_empty_path");
+}
 
 void require_positive(const std::string& flag, double v) {
   if (!std::isfinite(v) || v <= 0) throw std::invalid_argument(flag + ": expected a finite number > 0, got " + num(v));
@@ -81,7 +121,7 @@ void require_fraction(const std::string& flag, double v) {
 }
 
 nlohmann::json net_config(const NetFlags& f, std::size_t rows, std::size_t cols, std::size_t classes) {
-  for (long long h : f.hidden) require_count("--hidden", h, 100000);
+  for (long long h : f.hidden) require_count("--hidden", h, 1000000000);
   require_fraction("--dropout", f.dropout);
   if (!std::isfinite(f.weight_decay) || f.weight_decay < 0)
     throw std::invalid_argument("--weight-decay: expected a finite number >= 0, got " + num(f.weight_decay));
@@ -110,7 +150,7 @@ nlohmann::json net_config(const NetFlags& f, std::size_t rows, std::size_t cols,
                                   std::to_string(f.hidden.size()) + " sizes");
     c["input_size"] = input;
     c["hidden_size"] = f.hidden.empty() ? 50 : f.hidden[0];
-    if (input > 0) require_dense_size(input, {c["hidden_size"].get<long long>()}, classes);
+    if (input > 0) require_dense_size(input, {c["hidden_size"].get<long long>()}, classes, f.force);
     c["output_size"] = classes;
     auto init = init_value("0.01");
     if (!init.is_number())
@@ -118,7 +158,7 @@ nlohmann::json net_config(const NetFlags& f, std::size_t rows, std::size_t cols,
     c["weight_init_std"] = init;
   } else if (f.net == "multi-layer" || f.net == "multi-layer-extend") {
     std::vector<long long> hidden = f.hidden.empty() ? std::vector<long long>(5, 100) : f.hidden;
-    if (input > 0) require_dense_size(input, hidden, classes);
+    if (input > 0) require_dense_size(input, hidden, classes, f.force);
     c["input_size"] = input;
     c["hidden_size_list"] = hidden;
     c["output_size"] = classes;

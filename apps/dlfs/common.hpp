@@ -30,6 +30,7 @@ struct NetFlags {
   bool batchnorm = false;
   double dropout = 0;                   // dropout_ration; 0 = off
   double weight_decay = 0;
+  bool force = false;                   // past the size limits (kMaxDenseWeights, kMaxEstimatedBytes)
 };
 void add_net_flags(CLI::App* app, NetFlags& f);
 // The config JSON make_net() takes, for images of the given shape and class count (0x0: shape
@@ -43,5 +44,14 @@ void check_net_flags(const NetFlags& f);
 void require_positive(const std::string& flag, double v);
 void require_count(const std::string& flag, long long v, long long max);
 void require_fraction(const std::string& flag, double v);  // [0, 1)
+
+// CLI11 reads integers with strtoull/strtoll: "-1" wraps to 2^64-1 for an unsigned flag, values
+// past the range saturate, and "010" is octal. These validators accept only a plain decimal whole
+// number in [lo, hi] ("--seed: expected a whole number from 0 to 18446744073709551615, got -1"),
+// and only a non-empty path ("--save ''" would otherwise mean "not given"). whole_number rewrites
+// the text in plain decimal ("010" -> "10"), so give it with ->transform(), not ->check().
+CLI::Validator whole_number(long long lo, unsigned long long hi);
+inline constexpr unsigned long long kAnySeed = ~0ULL;
+CLI::Validator non_empty_path();
 
 }  // namespace dlfs::cli

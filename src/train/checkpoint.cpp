@@ -1,6 +1,7 @@
 #include "dlfs/train/checkpoint.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <stdexcept>
 
@@ -126,6 +127,26 @@ json optimizer_json(const OptimizerSpec& o) {
 
 }  // namespace
 
+std::string train_set_digest(const Dataset& d) {
+  std::uint64_t h = 14695981039346656037ull;
+  auto mix = [&h](const std::uint8_t* p, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  };
+  const std::uint64_t shape[] = {d.size(), d.rows(), d.cols(), d.num_classes};
+  mix(reinterpret_cast<const std::uint8_t*>(shape), sizeof shape);
+  mix(d.labels.data(), d.labels.size());
+  const std::uint8_t* img = d.images.data();
+  const std::size_t n = d.images.size(), block = 256, blocks = 4096;
+  if (n <= block * blocks) {
+    mix(img, n);
+  } else {
+    for (std::size_t b = 0; b < blocks; ++b) mix(img + (n - block) / (blocks - 1) * b, block);
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return std::string("fnv1a64-v1:") + hex;
+}
+
 json train_config_to_json(const TrainConfig& c) {
   return {{"iters", c.iters},
           {"epochs", c.epochs},
@@ -184,6 +205,7 @@ void save_checkpoint(const std::string& path, Trainer<T>& trainer, const json& r
                {"dtype", npy_dtype_of<T>()},
                {"iteration", trainer.current_iter()},
                {"train_size", trainer.train_size()},
+               {"train_digest", train_set_digest(trainer.train_set())},
                {"optimizer_iterations", opt.iterations()},
                {"optimizer_lr", opt.lr},
                {"optimizer_state", !opt_state.empty()},
@@ -203,6 +225,7 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
   info.architecture = model_detail::model_architecture(r.arrays(), path);
   info.train_config = r.get("train_config", json::value_t::object);
   info.run_config = r.meta().value("run_config", json());
+  if (r.meta().contains("train_digest")) info.train_digest = r.get("train_digest", json::value_t::string).get<std::string>();
   return info;
 }
 
@@ -234,6 +257,14 @@ void load_checkpoint(const std::string& path, Trainer<T>& trainer) {
   const std::size_t train_size = r.count("train_size");
   if (train_size != trainer.train_size())
     mismatch("a training set of", std::to_string(train_size) + " rows", std::to_string(trainer.train_size()) + " rows");
+  if (r.meta().contains("train_digest")) {
+    const std::string saved_digest = r.get("train_digest", json::value_t::string).get<std::string>();
+    const std::string digest = train_set_digest(trainer.train_set());
+    if (saved_digest != digest)
+      r.fail("checkpoint was trained on other data (training set digest " + saved_digest + "), this run's " +
+             std::to_string(trainer.train_size()) + " training rows give " + digest +
+             "; resume with the data it was written with");
+  }
   const std::size_t iteration = r.count("iteration");
   if (iteration > trainer.max_iter())
     r.fail("checkpoint is at iteration " + std::to_string(iteration) + ", past this run's last iteration (" +

@@ -83,6 +83,7 @@ class Trainer {
 
   std::size_t iter_per_epoch() const { return iter_per_epoch_; }
   std::size_t train_size() const { return train_.size(); }
+  const Dataset& train_set() const { return train_; }
   std::size_t max_iter() const { return max_iter_; }
   std::size_t current_iter() const { return iter_; }
   void set_current_iter(std::size_t i) { iter_ = i; }
