@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,6 +46,7 @@ class ScratchDir {
   ScratchDir(const ScratchDir&) = delete;
   ScratchDir& operator=(const ScratchDir&) = delete;
   std::string file(const char* name) const { return (path_ / name).string(); }
+  const std::filesystem::path& path() const { return path_; }
 
  private:
   std::filesystem::path path_;
@@ -91,6 +93,27 @@ std::string tail_of_log(const std::string& log_path) {
   return log.empty() ? "(no output)" : log;
 }
 
+// Why gnuplot failed: a full disk under its temporary folder (its own log is then often lost
+// too), else the end of its log.
+std::string failure_detail(const std::filesystem::path& folder, const std::string& log_path) {
+  struct statvfs vfs {};
+  if (::statvfs(folder.c_str(), &vfs) == 0 && static_cast<double>(vfs.f_bavail) * vfs.f_frsize < (1 << 20))
+    return "no space left on device in " + folder.parent_path().string() + " (gnuplot's temporary folder)";
+  return tail_of_log(log_path);
+}
+
+// A PNG is complete when it starts with the signature and ends with the IEND chunk (always the
+// same 12 bytes). A cut-off one most likely met a full disk: say so when the folder is (nearly) full.
+void check_complete_png(const std::string& png, const std::string& png_path, const std::filesystem::path& folder,
+                        const std::string& log_path) {
+  static const std::string signature("\x89PNG\r\n\x1a\n", 8), iend("\0\0\0\0IEND\xae\x42\x60\x82", 12);
+  if (png.size() >= signature.size() + iend.size() && png.compare(0, signature.size(), signature) == 0 &&
+      png.compare(png.size() - iend.size(), iend.size(), iend) == 0)
+    return;
+  throw std::runtime_error("plot " + png_path + ": gnuplot wrote an incomplete picture (" + std::to_string(png.size()) +
+                           " bytes, no PNG end chunk): " + failure_detail(folder, log_path));
+}
+
 }  // namespace
 
 std::string quote(const std::string& s) {
@@ -124,33 +147,42 @@ void check_size(const std::string& where, int width, int height) {
 
 void render_png(const std::string& png_path, int width, int height, const std::string& body) {
   check_size("plot " + png_path, width, height);
+  resolve_output_target(png_path);  // refuse a FIFO or device before gnuplot runs
+  // gnuplot draws into the private folder, never into the destination's folder: it does not
+  // always notice a failed write (a full disk gave a truncated PNG and exit status 0), so the
+  // picture is checked there and only a complete one is copied over the old file atomically.
   ScratchDir scratch;
-  const std::string script_path = scratch.file("plot.gp"), log_path = scratch.file("gnuplot.log");
-  write_file_atomic(png_path, [&](const std::string& tmp) {
-    const std::string size = std::to_string(width) + "," + std::to_string(height);
-    // pngcairo draws anti-aliased lines and dashes; the libgd png terminal is the fallback.
-    std::string script = "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-                         "  set terminal pngcairo size " + size + " noenhanced font 'sans,10'\n"
-                         "} else {\n"
-                         "  set terminal png size " + size + " noenhanced\n"
-                         "}\n"
-                         "set output " + quote(tmp) + "\n" + body + "\nunset output\n";
-    write_file_atomic(script_path, script);
-    int err = 0;
-    int rc = run({gnuplot_program(), script_path}, log_path, err);
-    if (rc < 0) {
-      if (err == ENOENT || err == EACCES)
-        throw std::runtime_error("plot " + png_path + ": cannot run '" + gnuplot_program() + "' (" +
-                                 std::strerror(err) + "): " + kInstallHint);
-      throw std::runtime_error("plot " + png_path + ": cannot run gnuplot: " + std::strerror(err));
-    }
-    if (rc != 0)
-      throw std::runtime_error("plot " + png_path + ": gnuplot failed with status " + std::to_string(rc) + ": " +
-                               tail_of_log(log_path));
-    struct stat st {};
-    if (::stat(tmp.c_str(), &st) != 0 || st.st_size == 0)
-      throw std::runtime_error("plot " + png_path + ": gnuplot wrote no picture: " + tail_of_log(log_path));
-  });
+  const std::string script_path = scratch.file("plot.gp"), log_path = scratch.file("gnuplot.log"),
+                    picture = scratch.file("plot.png");
+  const std::string size = std::to_string(width) + "," + std::to_string(height);
+  // pngcairo draws anti-aliased lines and dashes; the libgd png terminal is the fallback.
+  std::string script = "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
+                       "  set terminal pngcairo size " + size + " noenhanced font 'sans,10'\n"
+                       "} else {\n"
+                       "  set terminal png size " + size + " noenhanced\n"
+                       "}\n"
+                       "set output " + quote(picture) + "\n" + body + "\nunset output\n";
+  write_file_atomic(script_path, script);
+  int err = 0;
+  int rc = run({gnuplot_program(), script_path}, log_path, err);
+  if (rc < 0) {
+    if (err == ENOENT || err == EACCES)
+      throw std::runtime_error("plot " + png_path + ": cannot run '" + gnuplot_program() + "' (" +
+                               std::strerror(err) + "): " + kInstallHint);
+    throw std::runtime_error("plot " + png_path + ": cannot run gnuplot: " + std::strerror(err));
+  }
+  if (rc != 0)
+    throw std::runtime_error("plot " + png_path + ": gnuplot failed with status " + std::to_string(rc) + ": " +
+                             failure_detail(scratch.path(), log_path));
+  std::string png;
+  try {
+    png = read_file_bytes(picture, std::size_t(1) << 30);
+  } catch (const std::exception&) {
+    throw std::runtime_error("plot " + png_path + ": gnuplot wrote no picture: " +
+                             failure_detail(scratch.path(), log_path));
+  }
+  check_complete_png(png, png_path, scratch.path(), log_path);
+  write_file_atomic(png_path, png);
 }
 
 }  // namespace gnuplot_detail
