@@ -15,6 +15,7 @@
 #include "dlfs/train/model_file.hpp"
 #include "dlfs/train/report.hpp"
 #include "dlfs/train/trainer.hpp"
+#include "outputs.hpp"
 
 namespace dlfs::cli {
 namespace {
@@ -186,6 +187,10 @@ int run(TrainFlags& f) {
   // Fail on a bad optimiser name or hyper-parameter before the data is read.
   make_optimizer<float>(OptimizerSpec{f.optimizer, f.lr, f.momentum});
   check_net_flags(f.net);
+  // Every output path is checked, and --out locked for the run, before the data is even read.
+  const bool checkpointing = f.checkpoint_every > 0 || !f.checkpoint.empty();
+  OutputLock out_lock = prepare_train_outputs(
+      f.out, f.save, checkpointing ? (f.checkpoint.empty() ? f.out + "/checkpoint.npz" : f.checkpoint) : "");
 
   DataSplit data = load_data(f.data);
   nlohmann::json config = net_config(f.net, data.train.rows(), data.train.cols(), data.train.num_classes);
@@ -240,9 +245,9 @@ int run(TrainFlags& f) {
   const History& h = trainer.train();
   if (h.diverged) throw std::runtime_error(h.stop_reason);
 
-  std::filesystem::create_directories(f.out);
-  write_training_report(f.out, *net, data, h, f.net.net, f.quiet);
+  // The model first: a plot that fails (no gnuplot, a full disk) must not cost the trained weights.
   if (!f.save.empty()) save_model(*net, f.save);
+  write_training_report(f.out, *net, data, h, f.net.net, f.quiet);
 
   std::printf("final: train acc %.4f  test acc %.4f  (%zu iterations, %zu epochs, %.2f s)\n", h.final_train_acc(),
               h.final_test_acc(), trainer.current_iter(), h.train_acc.size(), h.seconds);
