@@ -130,8 +130,9 @@ std::string human_seconds(double s) {
 
 void report_estimate(const std::string& what, double bytes, double seconds, bool quiet, bool force) {
   if (bytes > kMaxEstimatedBytes && !force)
-    throw std::invalid_argument(what + " needs about " + human_bytes(bytes) + " of memory, more than the limit of " +
-                                human_bytes(kMaxEstimatedBytes) + "; give --force to run it anyway");
+    throw std::invalid_argument("the run (" + what + ") needs about " + human_bytes(bytes) +
+                                " of memory, more than the limit of " + thousands(kMaxEstimatedBytes / (1ull << 30)) +
+                                " GiB; give --force to run it anyway");
   if (!quiet || bytes > double(1ull << 30) || seconds > 60) {
     std::fprintf(stderr, "estimate: %s, memory about %s, time about %s\n", what.c_str(), human_bytes(bytes).c_str(),
                  human_seconds(seconds).c_str());

@@ -191,8 +191,9 @@ TEST_F(HostileFlags, HugeNetsAreRefusedUnlessForced) {
   // Few weights but a huge batch of conv activations: the memory limit.
   CliRun mem = train({"--quiet", "--net", "simple-conv", "--batch", "20000"});
   EXPECT_EQ(mem.exit_code, 1) << mem.err;
-  EXPECT_TRUE(std::regex_search(mem.err, std::regex("433,890 parameters needs about [0-9.]+ GB of memory, more than "
-                                                    "the limit of 4.3 GB; give --force to run it anyway")))
+  EXPECT_TRUE(std::regex_search(mem.err, std::regex("the run \\(433,890 parameters\\) needs about [0-9.]+ GB of "
+                                                    "memory, more than the limit of 4 GiB; give --force to run it "
+                                                    "anyway")))
       << mem.err;
 }
 
