@@ -10,91 +10,39 @@
 #include "dlfs/nets/layer_net.hpp"
 #include "dlfs/nets/registry.hpp"
 #include "dlfs/train/progress.hpp"
+#include "score_rows.hpp"
 
 namespace dlfs {
 
 bool net_wants_images(const nlohmann::json& config) { return config.contains("input_dim"); }
 
-namespace {
-
-template <class T>
-std::size_t argmax_row(const T* p, std::size_t n) {
-  return static_cast<std::size_t>(std::max_element(p, p + n) - p);
-}
-
-// Affine's rule (density <= sparse_max_density()) for n rows of d (rows idx[i], or begin + i),
-// from this batch alone, so that a resumed run takes the same path as an uninterrupted one. The
-// rows are not counted when every density goes sparse.
-template <class T>
-bool goes_sparse(const LayerNet<T>& net, const Dataset& d, const std::size_t* idx, std::size_t begin, std::size_t n) {
-  const double max_density = net.sparse_max_density();
-  return max_density >= 1.0 ||
-         static_cast<double>(count_nonzero(d, idx, begin, n)) <= max_density * static_cast<double>(n * d.pixels());
-}
-
-// Scores for rows [begin, end) of d, in inference mode.
-template <class T>
-const Tensor<T>& predict_rows(Net<T>& net, const Dataset& d, std::size_t begin, std::size_t end, bool flatten,
-                              Tensor<T>& x, Tensor<T>& t) {
-  slice_batch(d, begin, end, flatten, x, t);
-  return net.predict(x, false);
-}
-
-// The net that takes rows of d as their bytes (LayerNet::predict_sparse), or null for the float
-// path: evaluate_accuracy and misclassified predict the same way, so the grid of misclassified
-// digits agrees with the accuracy (the first layer's kernels differ between the two paths).
-template <class T>
-LayerNet<T>* byte_input_net(Net<T>& net) {
-  auto* ln = dynamic_cast<LayerNet<T>*>(&net);
-  return net_wants_images(net.config()) || !ln || !ln->sparse_input() ? nullptr : ln;
-}
-
-// Scores for rows [b, e) of d: from the bytes when the chunk goes sparse, else the float batch.
-template <class T>
-const Tensor<T>& predict_chunk(Net<T>& net, LayerNet<T>* sparse_net, const Dataset& d, std::size_t b, std::size_t e,
-                               Tensor<T>& x, Tensor<T>& t) {
-  // Mostly-zero rows go to the first Affine as their non-zeros, read from the bytes (see
-  // LayerNet::predict_sparse): no float copy of the chunk is made and scanned.
-  if (sparse_net && goes_sparse(*sparse_net, d, nullptr, b, e - b))
-    return sparse_net->predict_sparse(
-        e - b, [&](SparseRows<T>& xs, std::size_t r0, std::size_t r1) { sparse_batch_rows(d, nullptr, b, xs, r0, r1); });
-  if (sparse_net && sparse_net->sparse_max_density() < 1.0)  // counted on the bytes: dense
-    sparse_net->next_input_is_dense();
-  return predict_rows(net, d, b, e, !net_wants_images(net.config()), x, t);
-}
-
-}  // namespace
+using detail::goes_sparse;
 
 template <class T>
 double evaluate_accuracy(Net<T>& net, const Dataset& d, std::size_t limit, std::size_t chunk) {
   std::size_t n = limit ? std::min(limit, d.size()) : d.size();
   if (n == 0) return 0.0;
   if (chunk == 0) throw std::invalid_argument("evaluate_accuracy: expected a chunk of at least 1 row, got 0");
-  LayerNet<T>* sparse_net = byte_input_net(net);
-  Tensor<T> x, t;
   std::size_t correct = 0;
-  for (std::size_t b = 0; b < n; b += chunk) {
-    std::size_t e = std::min(n, b + chunk);
-    const Tensor<T>& y = predict_chunk(net, sparse_net, d, b, e, x, t);
-    std::size_t classes = y.dim(-1);
-    for (std::size_t i = 0; i < e - b; ++i)
-      correct += argmax_row(y.data() + i * classes, classes) == d.labels[b + i];
-  }
+  detail::score_chunks(net, d, n, chunk, [&](const Tensor<T>& y, std::size_t b, std::size_t e) {
+    correct += detail::count_correct(y, d.labels.data() + b, e - b);
+  });
   return double(correct) / double(n);
 }
 
+// Predicts as evaluate_accuracy does, so the grid of misclassified digits agrees with the accuracy.
 template <class T>
 std::vector<std::pair<std::size_t, int>> misclassified(Net<T>& net, const Dataset& d, std::size_t max_count) {
   std::vector<std::pair<std::size_t, int>> out;
-  LayerNet<T>* sparse_net = byte_input_net(net);
+  LayerNet<T>* sparse_net = detail::byte_input_net(net);
   Tensor<T> x, t;
   const std::size_t chunk = 1000;
   for (std::size_t b = 0; b < d.size() && out.size() < max_count; b += chunk) {
     std::size_t e = std::min(d.size(), b + chunk);
-    const Tensor<T>& y = predict_chunk(net, sparse_net, d, b, e, x, t);
+    const Tensor<T>& y = detail::predict_chunk(net, sparse_net, d, b, e, x, t);
     std::size_t classes = y.dim(-1);
     for (std::size_t i = 0; i < e - b && out.size() < max_count; ++i) {
-      std::size_t p = argmax_row(y.data() + i * classes, classes);
+      std::size_t p = detail::argmax_row(y.data() + i * classes, classes);
       if (p != d.labels[b + i]) out.emplace_back(b + i, static_cast<int>(p));
     }
   }
@@ -243,41 +191,15 @@ void Trainer<T>::evaluate() {
   history_.test_acc.push_back(te);
 }
 
-// Blocks of a set kept in the Columns layout: 128 rows of output (25 KB for 50 units) stay in L1.
-constexpr std::size_t kEvalBlock = 128;
-
 template <class T>
 double Trainer<T>::evaluate_cached(Net<T>& net, LayerNet<T>* ln, const Dataset& d, EvalCache& cache) {
   const std::size_t n = cfg_.evaluate_sample_num_per_epoch ? std::min(cfg_.evaluate_sample_num_per_epoch, d.size())
                                                             : d.size();
-  if (!ln || n == 0) return evaluate_accuracy(net, d, cfg_.evaluate_sample_num_per_epoch);
-  if (!cache.built) {
-    cache.built = true;
-    const std::size_t nnz = count_nonzero(d, nullptr, 0, n), px = d.pixels();
-    // Kept only when evaluations would take the sparse path anyway, and in bounded memory
-    // (index + value: 8 bytes an entry, 4M entries; the full 60,000-digit MNIST would need
-    // ~70 MB). The Columns layout keeps at most one entry per non-zero, of 12 bytes.
-    const SparseLayout layout = ln->sparse_layout();
-    constexpr std::size_t kMaxEntries = std::size_t(4) << 20;
-    // (The Tiles layout is dense and packed in a pass far cheaper than its product: nothing is
-    // kept, each chunk is packed again.)
-    if (layout != SparseLayout::Tiles &&static_cast<double>(nnz) <= ln->sparse_max_density() * static_cast<double>(n * px) && nnz <= kMaxEntries) {
-      cache.rows.reset(n, px, layout);
-      const std::size_t block = layout == SparseLayout::Columns ? kEvalBlock : n;
-      for (std::size_t b = 0; b < n; b += block)
-        cache.rows.compress_bytes(d.images.data(), px, nullptr, 0, b, std::min(n, b + block), T(1) / T(255));
-      if (layout == SparseLayout::Columns) cache.rows.split_column_pairs();  // (only multiplied from now on)
-    }
-  }
-  if (cache.rows.rows() != n) return evaluate_accuracy(net, d, cfg_.evaluate_sample_num_per_epoch);
-  constexpr std::size_t kChunk = 8 * kEvalBlock;  // whole blocks of the Columns layout
+  if (n == 0) return 0.0;
   std::size_t correct = 0;
-  for (std::size_t b = 0; b < n; b += kChunk) {
-    const std::size_t e = std::min(n, b + kChunk);
-    const Tensor<T>& y = ln->predict_sparse_rows(cache.rows, b, e - b);
-    const std::size_t classes = y.dim(-1);
-    for (std::size_t i = 0; i < e - b; ++i) correct += argmax_row(y.data() + i * classes, classes) == d.labels[b + i];
-  }
+  detail::score_rows(net, ln, d, n, cache, [&](const Tensor<T>& y, std::size_t b, std::size_t e) {
+    correct += detail::count_correct(y, d.labels.data() + b, e - b);
+  });
   return double(correct) / double(n);
 }
 

@@ -97,4 +97,9 @@ void save_image_grid(const std::string& png_path, const std::vector<const std::u
 void save_float_image_grid(const std::string& png_path, const std::vector<const float*>& images, int h, int w,
                            const std::vector<std::string>& captions, int cols, const ImageGridStyle& style = {});
 
+// A confusion matrix (counts[true * classes + predicted]) as a heat map with the count in each
+// cell: rows are true labels (0 at the top), columns predicted labels. At most 100 classes.
+void plot_confusion_matrix(const std::string& png_path, const std::vector<std::size_t>& counts, std::size_t classes,
+                           const std::string& title = "");
+
 }  // namespace dlfs
