@@ -171,6 +171,39 @@ TEST(Evaluate, DoublePrecisionGivesTheSameArgmaxAccuracy) {
   EXPECT_NEAR(jd.at("loss").get<double>(), jf.at("loss").get<double>(), 1e-4);
 }
 
+// Every net dlfs train builds (batch norm's running statistics and dropout's inference scaling
+// included): evaluate's accuracy is train's final test accuracy, with no architecture flags.
+TEST(Evaluate, EveryNetScoresAsTrainerDid) {
+  if (!have_mnist()) GTEST_SKIP() << "no MNIST in " << mnist_root();
+  TempDir dir("evaluate");
+  // The flags, and the net the file's __config__ names (a multi-layer net with batch norm or
+  // dropout is the book's MultiLayerNetExtend; without either, the plain MultiLayerNet).
+  const std::vector<std::pair<std::vector<std::string>, std::string>> nets = {
+      {{"--net", "two-layer-sigmoid", "--lr", "1", "--iters", "200"}, "two-layer-sigmoid"},
+      {{"--net", "multi-layer", "--hidden", "40,30", "--batchnorm", "--dropout", "0.2", "--iters", "200"},
+       "multi-layer-extend"},
+      {{"--net", "multi-layer-extend", "--hidden", "40", "--activation", "sigmoid", "--iters", "200"}, "multi-layer"},
+      {{"--net", "simple-conv", "--iters", "60"}, "simple-conv"},
+      {{"--net", "deep-conv", "--iters", "20"}, "deep-conv"},
+  };
+  for (const auto& [flags, name] : nets) {
+    const std::string model = dir.file(flags[1] + ".npz");
+    SCOPED_TRACE(flags[1]);
+    std::vector<std::string> args = {"train", "--data-root", mnist_root(), "--save", model,
+                                     "--out", dir.file(flags[1]), "--json", "--quiet"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    CliRun tr = run_dlfs(args, dir.path().string());
+    ASSERT_EQ(tr.exit_code, 0) << tr.err;
+    const double want = json::parse(last_line(tr.out)).at("final_test_acc").get<double>();
+    CliRun ev = run_dlfs({"evaluate", "--model", model, "--data-root", mnist_root(), "--json"}, dir.path().string());
+    ASSERT_EQ(ev.exit_code, 0) << ev.err;
+    const json j = json::parse(last_line(ev.out));
+    EXPECT_EQ(j.at("net").at("net"), name);
+    EXPECT_EQ(j.at("accuracy").get<double>(), want);
+    EXPECT_TRUE(std::isfinite(j.at("loss").get<double>()));
+  }
+}
+
 // One line on stderr naming the problem, exit 1.
 void expect_one_line_error(const CliRun& r, const std::string& needle) {
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
