@@ -228,6 +228,18 @@ TEST(Evaluate, BadModelsGetOneClearLine) {
   dlfs::save_model(*small, small_model);
   r = run_dlfs({"evaluate", "--model", small_model, "--data-root", mnist_root()}, t.dir->path().string());
   expect_one_line_error(r, "input_size 100, the test images have 28x28 = 784 pixels");
+  // --net naming another net than the file's __config__: refused; other architecture flags are
+  // ignored with a note.
+  r = run_dlfs({"evaluate", "--model", t.model, "--data-root", mnist_root(), "--net", "simple-conv"},
+               t.dir->path().string());
+  expect_one_line_error(r, "--net simple-conv: " + t.model + " holds a two-layer net");
+  r = run_dlfs({"evaluate", "--model", t.model, "--data-root", mnist_root(), "--hidden", "7", "--json"},
+               t.dir->path().string());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("gives its own architecture (two-layer); the architecture flags are ignored"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(json::parse(last_line(r.out)).at("net").at("hidden_size"), 50);
   // --out naming a file.
   r = run_dlfs({"evaluate", "--model", t.model, "--data-root", mnist_root(), "--out", t.model},
                t.dir->path().string());
