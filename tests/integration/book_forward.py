@@ -158,11 +158,17 @@ for name, (params, predict, x) in nets.items():
     with open(os.path.join(out, name + '.pkl'), 'wb') as f:
         pickle.dump(params, f, protocol=2)  # the protocol Python 2 wrote
     p64 = {k: v.astype(np.float64) for k, v in params.items()}
-    pred = np.concatenate([np.argmax(predict(p64, x[i:i + 250]), axis=1) for i in range(0, len(x), 250)])
+    scores = np.concatenate([predict(p64, x[i:i + 250]) for i in range(0, len(x), 250)])
+    pred = np.argmax(scores, axis=1)
+    # common/functions.py: softmax (minus the row maximum), then cross_entropy_error's 1e-7.
+    e = np.exp(scores - scores.max(axis=1, keepdims=True))
+    y = e / e.sum(axis=1, keepdims=True)
+    loss = -np.sum(np.log(y[np.arange(len(labels)), labels] + 1e-7)) / len(labels)
     conf = np.zeros((10, 10), dtype=np.int64)
     np.add.at(conf, (labels, pred), 1)
     assert len(set(pred.tolist())) == 10, (name, 'predicts only', sorted(set(pred.tolist())))
     result[name] = {'accuracy': float(np.sum(pred == labels)) / len(labels), 'confusion': conf.tolist(),
-                    'n': len(labels)}
+                    'n': len(labels),
+                    'loss': float(loss)}
 json.dump(result, open(os.path.join(out, 'numpy.json'), 'w'))
 print('numpy ok')

@@ -1,8 +1,8 @@
 // scripts/book_weights_to_npz.py: pickles with the keys, shapes and dtypes of the book's trained
 // weights (ch03 sample_weight.pkl, ch07 params.pkl, ch08 deep_convnet_params.pkl; random values,
 // one Fortran-ordered array each) are converted, and `dlfs evaluate --precision double` with no
-// architecture flags must give exactly the accuracy and confusion matrix of the book's predict()
-// in NumPy on the same test digits (tests/integration/book_forward.py). Wrong keys or shapes and
+// architecture flags must give exactly the accuracy and confusion matrix, and the mean loss to
+// 1e-12, of the book's predict() in NumPy on the same test digits (tests/integration/book_forward.py). Wrong keys or shapes and
 // pickles that would run code are refused with one line, and nothing is written.
 #include <gtest/gtest.h>
 
@@ -60,6 +60,8 @@ TEST(BookWeights, ConvertedFilesEvaluateExactlyAsTheBooksNumPyPredict) {
     EXPECT_EQ(got.at("n"), want.at(name).at("n"));
     EXPECT_EQ(got.at("accuracy").get<double>(), want.at(name).at("accuracy").get<double>());
     EXPECT_EQ(got.at("confusion"), want.at(name).at("confusion"));
+    // The mean loss is SoftmaxWithLoss's on the same float64 scores: equal up to rounding.
+    EXPECT_NEAR(got.at("loss").get<double>(), want.at(name).at("loss").get<double>(), 1e-12);
   }
 }
 
