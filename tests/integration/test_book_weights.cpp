@@ -2,8 +2,9 @@
 // weights (ch03 sample_weight.pkl, ch07 params.pkl, ch08 deep_convnet_params.pkl; random values,
 // one Fortran-ordered array each) are converted, and `dlfs evaluate --precision double` with no
 // architecture flags must give exactly the accuracy and confusion matrix, and the mean loss to
-// 1e-12, of the book's predict() in NumPy on the same test digits (tests/integration/book_forward.py). Wrong keys or shapes and
-// pickles that would run code are refused with one line, and nothing is written.
+// 1e-12, of the book's predict() in NumPy on the same test digits
+// (tests/integration/book_forward.py). Wrong keys or shapes and pickles that would run code are
+// refused with one line, and nothing is written.
 #include <gtest/gtest.h>
 
 #include <algorithm>
