@@ -31,7 +31,7 @@ int run(PredictFlags& f) {
   int label = -1;
   std::string what;
   if (f.index >= 0) {
-    DataSplit data = load_data(f.data);
+    DataSplit data = load_data(f.data, /*test_only=*/true);  // the training set is never read
     if (static_cast<std::size_t>(f.index) >= data.test.size())
       throw std::invalid_argument("--index: expected 0 to " + std::to_string(data.test.size() - 1) + ", got " +
                                   std::to_string(f.index));

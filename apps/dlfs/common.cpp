@@ -20,9 +20,9 @@ void add_data_flags(CLI::App* app, DataFlags& f) {
   app->add_option("--data", f.dir, "a folder with the four IDX files (overrides --dataset)")->check(non_empty_path());
 }
 
-DataSplit load_data(const DataFlags& f) {
-  if (!f.dir.empty()) return load_mnist_dir(f.dir);
-  return load_dataset(f.dataset, f.data_root);
+DataSplit load_data(const DataFlags& f, bool test_only) {
+  if (!f.dir.empty()) return load_mnist_dir(f.dir, test_only);
+  return load_dataset(f.dataset, f.data_root, test_only);
 }
 
 void add_net_flags(CLI::App* app, NetFlags& f) {

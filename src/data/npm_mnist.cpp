@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "dlfs/data/idx.hpp"
+#include "dlfs/json_depth.hpp"
 #include "dlfs/rng.hpp"
 
 namespace dlfs {
@@ -67,6 +68,7 @@ Dataset take(const Dataset& all, const std::vector<std::size_t>& idx) {
 }  // namespace
 
 void decode_npm_digits(const std::string& json_text, const std::string& name, std::vector<std::uint8_t>& out) {
+  check_json_depth(json_text.data(), json_text.size(), name);
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(json_text);

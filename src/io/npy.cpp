@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "dlfs/io/npz.hpp"
+#include "dlfs/json_depth.hpp"
 #include "npy_header.hpp"
 
 static_assert(std::endian::native == std::endian::little, "dlfs .npy I/O assumes a little-endian host");
@@ -16,21 +17,6 @@ namespace {
 constexpr char kMagic[] = "\x93NUMPY";
 constexpr std::size_t kMagicLen = 6;
 const char* const kKnownDtypes = "<f4, <f8, |u1, <i4, <i8, <u8";
-
-std::string printable(const std::uint8_t* p, std::size_t n) {
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) {
-    unsigned c = p[i];
-    if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    }
-  }
-  return out;
-}
 
 // A strict reader for the one Python literal NumPy writes:
 // {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
@@ -80,8 +66,9 @@ class DictParser {
 
  private:
   [[noreturn]] void fail(const std::string& what) const {
-    throw std::runtime_error(where_ + ": bad .npy header: " + what + " at offset " + std::to_string(i_) + " of \"" +
-                             s_.substr(0, 120) + "\"");
+    // The header is the file's text (it ends in '\n'): escaped, so the message stays one line.
+    throw std::runtime_error(where_ + ": bad .npy header: " + npy_detail::printable(what) + " at offset " +
+                             std::to_string(i_) + " of \"" + npy_detail::printable(s_.substr(0, 120)) + "\"");
   }
   char peek() const {
     if (i_ >= s_.size()) fail("unexpected end of header");
@@ -173,6 +160,21 @@ NpyArray vector_to_npy(const std::string& name, const std::vector<V>& v) {
 
 namespace npy_detail {
 
+std::string printable(const std::uint8_t* p, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) {
+    unsigned c = p[i];
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
 std::size_t header_size(const std::uint8_t* p, std::size_t n, const std::string& where) {
   if (n < kMagicLen || std::memcmp(p, kMagic, kMagicLen) != 0)
     throw std::runtime_error(where + ": not a .npy array: expected magic \\x93NUMPY, found \"" +
@@ -225,7 +227,7 @@ Header parse_header(const std::uint8_t* p, std::size_t n, const std::string& whe
   try {
     item = npy_itemsize(descr);
   } catch (const std::invalid_argument&) {
-    throw std::runtime_error(where + ": unsupported dtype '" + as_written + "' (expected one of " + kKnownDtypes +
+    throw std::runtime_error(where + ": unsupported dtype '" + printable(as_written) + "' (expected one of " + kKnownDtypes +
                              ", in either byte order)");
   }
   h.dtype = descr;
@@ -327,6 +329,7 @@ nlohmann::json parse_json_entry(const NpyArray& a) {
   if (a.dtype != "|u1" || a.shape.size() != 1)
     throw std::runtime_error(a.name + ": expected a 1-D |u1 array holding JSON text, found dtype " + a.dtype +
                              " shape " + shape_str(a.shape));
+  check_json_depth(reinterpret_cast<const char*>(a.bytes.data()), a.bytes.size(), a.name);
   try {
     return nlohmann::json::parse(a.bytes.begin(), a.bytes.end());
   } catch (const nlohmann::json::exception& e) {

@@ -24,6 +24,13 @@ struct Header {
   std::size_t data_bytes = 0;
 };
 
+// Text from a file, made safe for a one-line error message: bytes outside printable ASCII
+// (newlines, control characters, non-ASCII) become \xNN.
+std::string printable(const std::uint8_t* p, std::size_t n);
+inline std::string printable(const std::string& s) {
+  return printable(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+}
+
 // From the first min(kPreambleMax, n) bytes: the total header size. Throws if the magic or
 // version is wrong or the length is beyond kMaxHeaderBytes.
 std::size_t header_size(const std::uint8_t* p, std::size_t n, const std::string& where);

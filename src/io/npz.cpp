@@ -119,8 +119,9 @@ class MemberReader {
   std::unique_ptr<zip_file_t, FileCloser> f_;
 };
 
-NpyArray read_member(zip_t* za, zip_uint64_t index, const zip_stat_t& st, const std::string& where) {
-  MemberReader r(za, index, where);
+// Reads and checks a member's .npy header, leaving r at its first data byte. Only the header's
+// bytes are inflated.
+npy_detail::Header read_header(MemberReader& r, const zip_stat_t& st, const std::string& where) {
   std::uint8_t head[npy_detail::kPreambleMax];
   std::size_t first = static_cast<std::size_t>(std::min<zip_uint64_t>(st.size, sizeof head));
   r.read(head, first, "the .npy header");
@@ -141,6 +142,12 @@ NpyArray read_member(zip_t* za, zip_uint64_t index, const zip_stat_t& st, const 
     throw std::runtime_error(where + ": shape " + shape_str(h.shape) + " of dtype " + h.dtype + " needs " +
                              std::to_string(h.data_bytes) + " data bytes, but the member holds " +
                              std::to_string(st.size - total));
+  return h;
+}
+
+NpyArray read_member(zip_t* za, zip_uint64_t index, const zip_stat_t& st, const std::string& where) {
+  MemberReader r(za, index, where);
+  npy_detail::Header h = read_header(r, st, where);
   // Grow the buffer as data really arrives: a central directory that lies about the size of a
   // tiny deflate stream then costs one chunk of memory, not the size it claims.
   constexpr std::size_t kChunk = std::size_t(64) << 20;
@@ -174,7 +181,20 @@ void save_npz(const std::string& path, const std::vector<NpyArray>& arrays, bool
   write_file_atomic(path, build_zip(path, blobs, arrays, compressed));
 }
 
-std::map<std::string, NpyArray> load_npz(const std::string& path, std::size_t max_total_bytes) {
+struct NpzFile::Impl {
+  std::string path;
+  std::unique_ptr<zip_t, ZipCloser> za;
+  std::vector<zip_stat_t> stats;
+  std::vector<NpyMember> members;
+  std::map<std::string, std::size_t> index;
+
+  std::string where(std::size_t i) const {
+    return "load_npz: " + path + ": member '" + npy_detail::printable(stats[i].name) + "'";
+  }
+};
+
+NpzFile::NpzFile(const std::string& path, std::size_t max_total_bytes) : impl_(std::make_unique<Impl>()) {
+  impl_->path = path;
   struct stat fst {};
   if (::stat(path.c_str(), &fst) != 0)
     throw std::runtime_error("load_npz: cannot open " + path + ": " + std::strerror(errno));
@@ -184,7 +204,8 @@ std::map<std::string, NpyArray> load_npz(const std::string& path, std::size_t ma
     throw std::runtime_error("load_npz: " + path + " is an empty file (0 bytes), expected an .npz (zip) archive");
 
   int code = 0;
-  std::unique_ptr<zip_t, ZipCloser> za(zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code));
+  impl_->za.reset(zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code));
+  zip_t* za = impl_->za.get();
   if (!za) {
     if (code == ZIP_ER_NOZIP)
       throw std::runtime_error("load_npz: " + path +
@@ -195,39 +216,83 @@ std::map<std::string, NpyArray> load_npz(const std::string& path, std::size_t ma
     throw std::runtime_error("load_npz: " + path + " is not a valid .npz (zip) archive: " + zip_code_message(code));
   }
 
-  zip_int64_t n = zip_get_num_entries(za.get(), 0);
-  if (n < 0) throw std::runtime_error("load_npz: " + path + ": " + zip_strerror(za.get()));
-  std::vector<zip_stat_t> stats(static_cast<std::size_t>(n));
-  std::vector<std::string> names(stats.size());
-  std::set<std::string> seen;
+  zip_int64_t n = zip_get_num_entries(za, 0);
+  if (n < 0) throw std::runtime_error("load_npz: " + path + ": " + zip_strerror(za));
+  auto& stats = impl_->stats;
+  stats.resize(static_cast<std::size_t>(n));
+  impl_->members.resize(stats.size());
   std::size_t total = 0;
   for (zip_uint64_t i = 0; i < stats.size(); ++i) {
     zip_stat_t& st = stats[i];
     zip_stat_init(&st);
-    if (zip_stat_index(za.get(), i, 0, &st) != 0 || !(st.valid & ZIP_STAT_NAME) || !(st.valid & ZIP_STAT_SIZE))
+    if (zip_stat_index(za, i, 0, &st) != 0 || !(st.valid & ZIP_STAT_NAME) || !(st.valid & ZIP_STAT_SIZE))
       throw std::runtime_error("load_npz: " + path + ": cannot read entry " + std::to_string(i) + ": " +
-                               zip_strerror(za.get()));
+                               zip_strerror(za));
     std::string member = st.name;
-    std::string where = "load_npz: " + path + ": member '" + member + "'";
+    std::string where = impl_->where(i);
     if (member.size() <= 4 || member.compare(member.size() - 4, 4, ".npy") != 0)
       throw std::runtime_error(where + ": expected a '<name>.npy' member");
     if ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) && st.encryption_method != ZIP_EM_NONE)
       throw std::runtime_error(where + ": encrypted members are not supported");
-    names[i] = member.substr(0, member.size() - 4);
-    if (!seen.insert(names[i]).second) throw std::runtime_error(where + ": duplicate array name '" + names[i] + "'");
+    std::string name = member.substr(0, member.size() - 4);
+    if (!impl_->index.emplace(name, i).second)
+      throw std::runtime_error(where + ": duplicate array name '" + npy_detail::printable(name) + "'");
     if (st.size > max_total_bytes - total)
       throw std::runtime_error("load_npz: " + path + ": arrays add up to more than " +
-                               std::to_string(max_total_bytes) + " bytes uncompressed (member '" + member +
-                               "' alone claims " + std::to_string(st.size) + ")");
+                               std::to_string(max_total_bytes) + " bytes uncompressed (member '" +
+                               npy_detail::printable(member) + "' alone claims " + std::to_string(st.size) + ")");
     total += static_cast<std::size_t>(st.size);
+    impl_->members[i].name = name;
   }
-
-  std::map<std::string, NpyArray> out;
+  // Only the headers: a few hundred bytes of each member are inflated here.
   for (zip_uint64_t i = 0; i < stats.size(); ++i) {
-    NpyArray a = read_member(za.get(), i, stats[i], "load_npz: " + path + ": member '" + stats[i].name + "'");
-    a.name = names[i];
-    out.emplace(names[i], std::move(a));
+    MemberReader r(za, i, impl_->where(i));
+    npy_detail::Header h = read_header(r, stats[i], impl_->where(i));
+    NpyMember& m = impl_->members[i];
+    m.dtype = h.dtype;
+    m.shape = h.shape;
+    m.data_bytes = h.data_bytes;
   }
+}
+
+NpzFile::~NpzFile() = default;
+NpzFile::NpzFile(NpzFile&&) noexcept = default;
+NpzFile& NpzFile::operator=(NpzFile&&) noexcept = default;
+
+const std::string& NpzFile::path() const { return impl_->path; }
+const std::vector<NpyMember>& NpzFile::members() const { return impl_->members; }
+
+const NpyMember* NpzFile::find(const std::string& name) const {
+  auto it = impl_->index.find(name);
+  return it == impl_->index.end() ? nullptr : &impl_->members[it->second];
+}
+
+NpyArray NpzFile::read(const std::string& name) const {
+  auto it = impl_->index.find(name);
+  if (it == impl_->index.end())
+    throw std::runtime_error("load_npz: " + impl_->path + ": no member '" + npy_detail::printable(name) + ".npy'");
+  const std::size_t i = it->second;
+  NpyArray a = read_member(impl_->za.get(), i, impl_->stats[i], impl_->where(i));
+  a.name = name;
+  return a;
+}
+
+nlohmann::json NpzFile::read_json(const std::string& name, std::size_t max_bytes) const {
+  const NpyMember* m = find(name);
+  if (!m) throw std::runtime_error("load_npz: " + impl_->path + ": no member '" + npy_detail::printable(name) + ".npy'");
+  if (m->dtype != "|u1" || m->shape.size() != 1)
+    throw std::runtime_error(name + ": expected a 1-D |u1 array holding JSON text, found dtype " + m->dtype +
+                             " shape " + shape_str(m->shape));
+  if (m->data_bytes > max_bytes)
+    throw std::runtime_error(name + ": expected JSON text of at most " + std::to_string(max_bytes) + " bytes, found " +
+                             std::to_string(m->data_bytes));
+  return parse_json_entry(read(name));
+}
+
+std::map<std::string, NpyArray> load_npz(const std::string& path, std::size_t max_total_bytes) {
+  NpzFile file(path, max_total_bytes);
+  std::map<std::string, NpyArray> out;
+  for (const NpyMember& m : file.members()) out.emplace(m.name, file.read(m.name));
   return out;
 }
 

@@ -43,13 +43,12 @@ Tensor<double> as_tensor(const std::vector<double>& v) { return Tensor<double>(S
 // Typed access to the arrays and JSON of one checkpoint file, naming the file in every error.
 class Reader {
  public:
-  explicit Reader(std::string path) : path_(std::move(path)), arrays_(load_npz(path_)) {
-    auto it = arrays_.find(kCheckpointEntry);
-    if (it == arrays_.end())
+  explicit Reader(std::string path) : path_(std::move(path)), file_(path_) {
+    if (!file_.find(kCheckpointEntry))
       throw std::runtime_error(path_ + ": no " + std::string(kCheckpointEntry) +
                                " entry: not a dlfs checkpoint (write one with dlfs train --checkpoint-every N)");
     try {
-      meta_ = parse_json_entry(it->second);
+      meta_ = file_.read_json(kCheckpointEntry);
     } catch (const std::exception& e) {
       fail(std::string(kCheckpointEntry) + " is not valid JSON: " + e.what());
     }
@@ -74,18 +73,25 @@ class Reader {
   }
   std::size_t count(const std::string& key) const { return get(key, json::value_t::number_unsigned).get<std::size_t>(); }
 
+  // Inflated on first use; callers check the declared shape and dtype (same fields) first.
   const NpyArray& array(const std::string& name) const {
-    auto it = arrays_.find(name);
-    if (it == arrays_.end()) fail("missing array " + name);
-    return it->second;
+    auto it = read_.find(name);
+    if (it != read_.end()) return it->second;
+    if (!file_.find(name)) fail("missing array " + name);
+    return read_.emplace(name, file_.read(name)).first->second;
+  }
+  const NpyMember& header(const std::string& name) const {
+    const NpyMember* m = file_.find(name);
+    if (!m) fail("missing array " + name);
+    return *m;
   }
   std::vector<std::uint64_t> words(const std::string& name, std::size_t expected_size) const {
-    const NpyArray& a = array(name);
+    const NpyMember& a = header(name);
     if (a.dtype != "<u8" || a.shape.size() != 1 || (expected_size && a.shape[0] != expected_size))
       fail("array " + name + ": expected " +
            (expected_size ? "shape (" + std::to_string(expected_size) + ",)" : std::string("a 1-D array")) +
            " of dtype <u8, found shape " + shape_str(a.shape) + " of dtype " + a.dtype);
-    auto t = npy_as<std::uint64_t>(a);
+    auto t = npy_as<std::uint64_t>(array(name));
     return {t.begin(), t.end()};
   }
   std::vector<std::uint64_t> rng_state(const std::string& name) const {
@@ -94,29 +100,30 @@ class Reader {
     return s;
   }
   std::vector<double> doubles(const std::string& name) const {
-    const NpyArray& a = array(name);
+    const NpyMember& a = header(name);
     if (a.dtype != "<f8" || a.shape.size() != 1)
       fail("array " + name + ": expected a 1-D array of dtype <f8, found shape " + shape_str(a.shape) +
            " of dtype " + a.dtype);
-    auto t = npy_as<double>(a);
+    auto t = npy_as<double>(array(name));
     return {t.begin(), t.end()};
   }
   template <class T>
   Tensor<T> tensor(const std::string& name, const Shape& shape) const {
-    const NpyArray& a = array(name);
+    const NpyMember& a = header(name);
     if (a.shape != shape || a.dtype != npy_dtype_of<T>())
       fail("array " + name + ": expected shape " + shape_str(shape) + " of dtype " + npy_dtype_of<T>() +
            ", found shape " + shape_str(a.shape) + " of dtype " + a.dtype);
-    return npy_as<T>(a);
+    return npy_as<T>(array(name));
   }
 
   const std::string& path() const { return path_; }
   const json& meta() const { return meta_; }
-  const std::map<std::string, NpyArray>& arrays() const { return arrays_; }
+  const NpzFile& file() const { return file_; }
 
  private:
   std::string path_;
-  std::map<std::string, NpyArray> arrays_;
+  NpzFile file_;
+  mutable std::map<std::string, NpyArray> read_;
   json meta_;
 };
 
@@ -222,7 +229,7 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
   CheckpointInfo info;
   info.iteration = r.count("iteration");
   info.dtype = r.get("dtype", json::value_t::string).get<std::string>();
-  info.architecture = model_detail::model_architecture(r.arrays(), path);
+  info.architecture = model_detail::model_architecture(r.file(), path);
   info.train_config = r.get("train_config", json::value_t::object);
   info.run_config = r.meta().value("run_config", json());
   if (r.meta().contains("train_digest")) info.train_digest = r.get("train_digest", json::value_t::string).get<std::string>();
@@ -240,7 +247,7 @@ void load_checkpoint(const std::string& path, Trainer<T>& trainer) {
   const std::string dtype = r.get("dtype", json::value_t::string).get<std::string>();
   if (dtype != npy_dtype_of<T>())
     r.fail("checkpoint holds " + dtype + " values, this run trains in " + npy_dtype_of<T>());
-  json arch = model_detail::model_architecture(r.arrays(), path);
+  json arch = model_detail::model_architecture(r.file(), path);
   if (arch != net.config())
     r.fail("checkpoint is for the net " + arch.dump() + ", this run builds " + net.config().dump());
   TrainConfig saved = train_config_from_json(r.get("train_config", json::value_t::object));
@@ -271,7 +278,7 @@ void load_checkpoint(const std::string& path, Trainer<T>& trainer) {
            std::to_string(trainer.max_iter()) + "); give more --iters or --epochs");
 
   // Stage every value; nothing is assigned until all of them have been read and checked.
-  std::vector<Tensor<T>> model = model_detail::stage_model_tensors(net, r.arrays(), path, /*exact_dtype=*/true);
+  std::vector<Tensor<T>> model = model_detail::stage_model_tensors(net, r.file(), path, /*exact_dtype=*/true);
   const bool has_opt_state = r.get("optimizer_state", json::value_t::boolean).get<bool>();
   std::vector<Buffer<T>> opt_targets;
   std::vector<Tensor<T>> opt_values;
@@ -281,8 +288,8 @@ void load_checkpoint(const std::string& path, Trainer<T>& trainer) {
     opt_targets = opt.state();
     for (const Buffer<T>& b : opt_targets) opt_values.push_back(r.tensor<T>(optim_member(b.name), b.tensor->shape()));
   }
-  for (auto& [name, a] : r.arrays())
-    if (name.rfind(kPrefix + "optim.", 0) == 0 &&
+  for (const NpyMember& m : r.file().members())
+    if (const std::string& name = m.name; name.rfind(kPrefix + "optim.", 0) == 0 &&
         std::none_of(opt_targets.begin(), opt_targets.end(),
                      [&, n = name](const Buffer<T>& b) { return optim_member(b.name) == n; }))
       r.fail("unexpected optimiser state " + name + " for optimizer " + opt.name());

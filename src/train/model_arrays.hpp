@@ -23,16 +23,17 @@ std::vector<std::pair<std::string, Tensor<T>*>> model_tensors(Net<T>& net);
 template <class T>
 std::vector<NpyArray> model_npy_arrays(Net<T>& net);
 
-// The architecture of the "__config__" entry of arrays; throws naming path if it is malformed.
-nlohmann::json model_architecture(const std::map<std::string, NpyArray>& arrays, const std::string& path);
+// The architecture of the file's "__config__" entry; throws naming path if it is malformed.
+nlohmann::json model_architecture(const NpzFile& file, const std::string& path);
 
-// Checks that arrays hold every tensor of model_tensors(net) with its shape and a float dtype
-// (exactly T's when exact_dtype), and nothing else but entries named "__...__" or "ckpt...".
+// Checks that the file holds every tensor of model_tensors(net) with its shape and a float dtype
+// (exactly T's when exact_dtype), and nothing else but entries named "__...__" or "ckpt...",
+// all from the members' headers, then inflates only those tensors (the others are never read).
 // Returns the values in model_tensors order; throws std::runtime_error naming path, the array,
 // what was expected and what was found.
 template <class T>
-std::vector<Tensor<T>> stage_model_tensors(Net<T>& net, const std::map<std::string, NpyArray>& arrays,
-                                           const std::string& path, bool exact_dtype);
+std::vector<Tensor<T>> stage_model_tensors(Net<T>& net, const NpzFile& file, const std::string& path,
+                                           bool exact_dtype);
 
 // Copies staged values into the net's tensors (same shapes, so no reallocation).
 template <class T>

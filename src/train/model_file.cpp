@@ -1,6 +1,7 @@
 #include "dlfs/train/model_file.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <new>
 #include <set>
 #include <stdexcept>
@@ -22,6 +23,21 @@ Tensor<T> as_float_tensor(const NpyArray& a, const std::string& path, bool exact
   if (!exact && a.dtype == "<f8") return npy_as<double>(a).template cast<T>();
   throw std::runtime_error(path + ": array " + a.name + ": expected dtype " +
                            (exact ? npy_dtype_of<T>() : std::string("<f4 or <f8")) + ", found " + a.dtype);
+}
+
+// An array name from the file, made safe for a one-line message.
+std::string quoted_name(const std::string& name) {
+  std::string out;
+  for (unsigned char c : name) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out;
 }
 
 bool is_extra_entry(const std::string& name) {
@@ -50,12 +66,11 @@ void check_architecture_sizes(const nlohmann::json& j, std::size_t max_value, st
   }
 }
 
-void check_architecture_against_arrays(const nlohmann::json& arch, const std::map<std::string, NpyArray>& arrays,
-                                       const std::string& path) {
+void check_architecture_against_arrays(const nlohmann::json& arch, const NpzFile& file, const std::string& path) {
   std::size_t max_dim = 4096;  // room for small sizes that are not array dimensions
-  for (const auto& [name, a] : arrays)
-    for (std::size_t d : a.shape) max_dim = std::max(max_dim, d);
-  check_architecture_sizes(arch, max_dim, arrays.size(), path);
+  for (const NpyMember& m : file.members())
+    for (std::size_t d : m.shape) max_dim = std::max(max_dim, d);
+  check_architecture_sizes(arch, max_dim, file.members().size(), path);
 }
 
 }  // namespace
@@ -82,14 +97,13 @@ std::vector<NpyArray> model_npy_arrays(Net<T>& net) {
   return arrays;
 }
 
-nlohmann::json model_architecture(const std::map<std::string, NpyArray>& arrays, const std::string& path) {
-  auto it = arrays.find(kModelConfigEntry);
-  if (it == arrays.end())
+nlohmann::json model_architecture(const NpzFile& file, const std::string& path) {
+  if (!file.find(kModelConfigEntry))
     throw std::runtime_error(path + ": no " + std::string(kModelConfigEntry) +
                              " entry: not a dlfs model file (give the architecture with --net)");
   nlohmann::json meta;
   try {
-    meta = parse_json_entry(it->second);
+    meta = file.read_json(kModelConfigEntry);
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ": " + e.what());
   }
@@ -105,27 +119,33 @@ nlohmann::json model_architecture(const std::map<std::string, NpyArray>& arrays,
 }
 
 template <class T>
-std::vector<Tensor<T>> stage_model_tensors(Net<T>& net, const std::map<std::string, NpyArray>& arrays,
-                                           const std::string& path, bool exact_dtype) {
+std::vector<Tensor<T>> stage_model_tensors(Net<T>& net, const NpzFile& file, const std::string& path,
+                                           bool exact_dtype) {
   const std::string net_name = net.name();
-  std::vector<Tensor<T>> staged;
   std::set<std::string> expected;
+  // Every declared shape and dtype is checked before any member is inflated, and members other
+  // than the net's are never inflated: a small file may declare gigabytes.
   for (auto& [name, t] : model_tensors(net)) {
     expected.insert(name);
-    auto it = arrays.find(name);
-    if (it == arrays.end())
+    const NpyMember* m = file.find(name);
+    if (!m)
       throw std::runtime_error(path + ": missing array " + name + " (net " + net_name + " needs " +
                                shape_str(t->shape()) + ")");
     // Shape first: it is the likelier mistake (another architecture) and the clearer message.
-    if (it->second.shape != t->shape())
+    if (m->shape != t->shape())
       throw std::runtime_error(path + ": array " + name + ": expected shape " + shape_str(t->shape()) + ", found " +
-                               shape_str(it->second.shape));
-    staged.push_back(as_float_tensor<T>(it->second, path, exact_dtype));
+                               shape_str(m->shape));
+    const bool float_dtype = m->dtype == npy_dtype_of<T>() || (!exact_dtype && (m->dtype == "<f4" || m->dtype == "<f8"));
+    if (!float_dtype)
+      throw std::runtime_error(path + ": array " + name + ": expected dtype " +
+                               (exact_dtype ? npy_dtype_of<T>() : std::string("<f4 or <f8")) + ", found " + m->dtype);
   }
-  for (auto& [name, a] : arrays)
-    if (!expected.count(name) && !is_extra_entry(name))
-      throw std::runtime_error(path + ": unexpected array " + name + " for net " + net_name +
+  for (const NpyMember& m : file.members())
+    if (!expected.count(m.name) && !is_extra_entry(m.name))
+      throw std::runtime_error(path + ": unexpected array " + quoted_name(m.name) + " for net " + net_name +
                                " (is the file from another architecture?)");
+  std::vector<Tensor<T>> staged;
+  for (auto& [name, t] : model_tensors(net)) staged.push_back(as_float_tensor<T>(file.read(name), path, exact_dtype));
   return staged;
 }
 
@@ -144,16 +164,16 @@ void save_model(Net<T>& net, const std::string& path) {
 }
 
 nlohmann::json read_model_config(const std::string& path) {
-  return model_detail::model_architecture(load_npz(path), path);
+  return model_detail::model_architecture(NpzFile(path), path);
 }
 
 template <class T>
 std::unique_ptr<Net<T>> load_model(const std::string& path, const nlohmann::json* architecture) {
-  auto arrays = load_npz(path);
+  NpzFile file(path);
   nlohmann::json arch;
-  if (arrays.count(kModelConfigEntry)) {
-    arch = model_detail::model_architecture(arrays, path);
-    check_architecture_against_arrays(arch, arrays, path);
+  if (file.find(kModelConfigEntry)) {
+    arch = model_detail::model_architecture(file, path);
+    check_architecture_against_arrays(arch, file, path);
   } else if (architecture) {
     arch = *architecture;
   } else {
@@ -168,7 +188,7 @@ std::unique_ptr<Net<T>> load_model(const std::string& path, const nlohmann::json
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ": cannot build the net it describes: " + e.what());
   }
-  model_detail::commit_model_tensors(*net, model_detail::stage_model_tensors(*net, arrays, path, false));
+  model_detail::commit_model_tensors(*net, model_detail::stage_model_tensors(*net, file, path, false));
   return net;
 }
 
@@ -178,8 +198,7 @@ std::unique_ptr<Net<T>> load_model(const std::string& path, const nlohmann::json
   namespace model_detail {                                                                                  \
   template std::vector<std::pair<std::string, Tensor<T>*>> model_tensors<T>(Net<T>&);                       \
   template std::vector<NpyArray> model_npy_arrays<T>(Net<T>&);                                              \
-  template std::vector<Tensor<T>> stage_model_tensors<T>(Net<T>&, const std::map<std::string, NpyArray>&,   \
-                                                         const std::string&, bool);                         \
+  template std::vector<Tensor<T>> stage_model_tensors<T>(Net<T>&, const NpzFile&, const std::string&, bool);  \
   template void commit_model_tensors<T>(Net<T>&, const std::vector<Tensor<T>>&);                            \
   }
 DLFS_INSTANTIATE(float)

@@ -19,6 +19,10 @@ namespace dlfs {
 inline constexpr std::uint32_t kIdxImagesMagic = 0x00000803;  // 2051: (N, rows, cols)
 inline constexpr std::uint32_t kIdxLabelsMagic = 0x00000801;  // 2049: (N)
 inline constexpr std::uint64_t kIdxMaxBytes = std::uint64_t(1) << 30;  // 1 GiB of payload
+// At most this many images or labels per file (MNIST has 70,000, EMNIST ByClass 814,255): checked
+// on the header, before a gzip stream is inflated, so a 1 MB .gz cannot make dlfs inflate and
+// keep a gigabyte (1.37 million images of 28x28 fit under kIdxMaxBytes).
+inline constexpr std::uint64_t kIdxMaxItems = 1000000;
 
 // (N, rows, cols) uint8 images; magic 2051.
 Tensor<std::uint8_t> read_idx_images(const std::string& path);

@@ -18,12 +18,13 @@ std::string find_mnist_file(const std::string& dir, const std::string& stem);
 // Loads the four files of dir and checks them: image and label counts agree, labels < 10 (the
 // error names the index and value), train and test images have the same rows/cols. Throws
 // std::runtime_error saying what to do when files are missing. description is filled from
-// dir/SOURCE when the data step wrote one, otherwise from the counts.
-DataSplit load_mnist_dir(const std::string& dir);
+// dir/SOURCE when the data step wrote one, otherwise from the counts. test_only: only the two t10k
+// files are looked for and read (train stays empty), for commands that never train.
+DataSplit load_mnist_dir(const std::string& dir, bool test_only = false);
 
 // name: "mnist" -> <data_dir>/mnist; "fashion" (or "fashion-mnist") -> <data_dir>/fashion-mnist if
 // present, else /usr/share/datasets/fashion-mnist.
-DataSplit load_dataset(const std::string& name, const std::string& data_dir = "data");
+DataSplit load_dataset(const std::string& name, const std::string& data_dir = "data", bool test_only = false);
 
 // The book's load_mnist(normalize, flatten, one_hot_label) on an MNIST folder:
 // x_train (N, 784) or (N, 1, 28, 28), values in [0, 1] when normalize else 0..255;

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,40 @@ NpyArray npy_decode(const std::uint8_t* data, std::size_t size, const std::strin
 // Throws std::invalid_argument for empty/duplicate names, unknown dtypes or a byte count that
 // does not match the shape.
 void save_npz(const std::string& path, const std::vector<NpyArray>& arrays, bool compressed = false);
+
+// One member of an .npz as its .npy header declares it, before any of its data is read.
+struct NpyMember {
+  std::string name;  // without ".npy"
+  std::string dtype;
+  Shape shape;
+  std::size_t data_bytes = 0;  // what the shape needs; equal to the member's real size
+};
+
+// An open .npz whose members' .npy headers are read and checked on opening, while their data is
+// inflated only by read(). A 2 MB file can declare gigabytes (a deflated run of zeros), so a
+// loader compares each member's declared shape and dtype with what it needs, and skips the
+// members it does not need, before anything is inflated. Errors are those of load_npz.
+class NpzFile {
+ public:
+  // Refuses archives whose members declare more than max_total_bytes in all.
+  explicit NpzFile(const std::string& path, std::size_t max_total_bytes = std::size_t(2) << 30);
+  ~NpzFile();
+  NpzFile(NpzFile&&) noexcept;
+  NpzFile& operator=(NpzFile&&) noexcept;
+
+  const std::string& path() const;
+  const std::vector<NpyMember>& members() const;
+  const NpyMember* find(const std::string& name) const;  // nullptr when absent
+  // Inflates one member (CRC checked) into native little-endian C order; throws if absent.
+  NpyArray read(const std::string& name) const;
+  // A JSON entry (see json_entry): refused before reading unless it is a 1-D |u1 member of at
+  // most max_bytes, and refused before parsing when nested deeper than kMaxJsonDepth.
+  nlohmann::json read_json(const std::string& name, std::size_t max_bytes = std::size_t(1) << 20) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // Reads every member of an .npz written by NumPy or by save_npz. Throws std::runtime_error naming
 // the file, the member and what was expected/found for anything malformed. Refuses archives whose

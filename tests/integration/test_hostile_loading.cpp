@@ -1,0 +1,316 @@
+// Hostile files for the loaders (issue 16, "Holes found by hostile-input probing": 1, 6, 7, and
+// parts of 8 and 9), one table like test_hostile_input.cpp: each row runs the real `dlfs` binary
+// and expects its exit status, a message naming what was expected and what was found, no signal,
+// and a small peak memory. The bombs are a few MB on disk but declare gigabytes: they are built
+// here in O(size on disk) (a deflate block of zeros after a full flush is repeated), and the
+// memory bound shows they are refused, or skipped, without being inflated.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+
+#include <zlib.h>
+
+#include "dlfs/data/idx.hpp"
+#include "dlfs/io/npz.hpp"
+#include "dlfs/nets/registry.hpp"
+#include "dlfs/train/model_file.hpp"
+#include "integration/robust_util.hpp"
+
+using namespace dlfs;
+using namespace dlfs_robust;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+// run_program with the child's peak resident memory (wait4's ru_maxrss, in KiB).
+struct MeasuredRun {
+  CliRun run;
+  long max_rss_kb = 0;
+};
+MeasuredRun run_measured(const std::vector<std::string>& args, const std::string& workdir) {
+  const std::string out_path = workdir + "/.stdout", err_path = workdir + "/.stderr";
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    int in = ::open("/dev/null", O_RDONLY);
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (in < 0 || out < 0 || err < 0 || ::chdir(workdir.c_str()) != 0) ::_exit(127);
+    ::dup2(in, 0), ::dup2(out, 1), ::dup2(err, 2);
+    std::vector<char*> argv{const_cast<char*>(DLFS_CLI)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(DLFS_CLI, argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  struct rusage ru {};
+  while (::wait4(pid, &status, 0, &ru) < 0) {
+  }
+  MeasuredRun m;
+  if (WIFEXITED(status)) m.run.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) m.run.signal = WTERMSIG(status);
+  m.run.out = slurp(out_path);
+  m.run.err = slurp(err_path);
+  m.max_rss_kb = ru.ru_maxrss;
+  return m;
+}
+
+std::string le(std::uint64_t v, int bytes) {
+  std::string s;
+  for (int k = 0; k < bytes; ++k) s += static_cast<char>((v >> (8 * k)) & 0xff);
+  return s;
+}
+std::string be32(std::uint32_t v) {
+  std::string s;
+  for (int k = 3; k >= 0; --k) s += static_cast<char>((v >> (8 * k)) & 0xff);
+  return s;
+}
+
+// Raw deflate of prefix followed by `zeros` zero bytes. After a full flush the compressor starts
+// afresh, so each MiB of zeros compresses to the same self-contained bytes, which are repeated.
+struct Deflated {
+  std::string bytes;
+  uLong crc = 0;
+  std::uint64_t size = 0;  // uncompressed
+};
+Deflated deflate_zeros(const std::string& prefix, std::uint64_t zeros) {
+  constexpr std::size_t kMiB = std::size_t(1) << 20;
+  z_stream z{};
+  deflateInit2(&z, 9, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+  auto run = [&](const std::string& in, int flush) {
+    std::string out;
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    z.avail_in = static_cast<uInt>(in.size());
+    char buf[1 << 16];
+    do {
+      z.next_out = reinterpret_cast<Bytef*>(buf);
+      z.avail_out = sizeof buf;
+      deflate(&z, flush);
+      out.append(buf, sizeof buf - z.avail_out);
+    } while (z.avail_out == 0);
+    return out;
+  };
+  const std::string mib(kMiB, '\0'), rest(zeros % kMiB, '\0');
+  Deflated d;
+  d.bytes = run(prefix, Z_FULL_FLUSH);
+  const std::string block = run(mib, Z_FULL_FLUSH);
+  for (std::uint64_t i = 0; i < zeros / kMiB; ++i) d.bytes += block;
+  d.bytes += run(rest, Z_FINISH);
+  deflateEnd(&z);
+  d.crc = crc32(0, reinterpret_cast<const Bytef*>(prefix.data()), static_cast<uInt>(prefix.size()));
+  const uLong crc_mib = crc32(0, reinterpret_cast<const Bytef*>(mib.data()), static_cast<uInt>(kMiB));
+  for (std::uint64_t i = 0; i < zeros / kMiB; ++i) d.crc = crc32_combine(d.crc, crc_mib, kMiB);
+  d.crc = crc32_combine(d.crc, crc32(0, reinterpret_cast<const Bytef*>(rest.data()), static_cast<uInt>(rest.size())),
+                        static_cast<z_off_t>(rest.size()));
+  d.size = prefix.size() + zeros;
+  return d;
+}
+
+std::string gzip_zeros(const std::string& prefix, std::uint64_t zeros) {
+  Deflated d = deflate_zeros(prefix, zeros);
+  return std::string("\x1f\x8b\x08\0\0\0\0\0\0\x03", 10) + d.bytes + le(d.crc, 4) + le(d.size & 0xffffffffu, 4);
+}
+
+// A zip written by hand, so a member's data can be a deflate stream built above.
+struct ZipMember {
+  std::string name;
+  int method;  // 0 stored, 8 deflated
+  Deflated data;
+};
+std::string zip_archive(const std::vector<ZipMember>& members) {
+  std::string out, central;
+  for (const ZipMember& m : members) {
+    const std::string common = le(20, 2) + le(0, 2) + le(m.method, 2) + le(0, 2) + le(0x21, 2) + le(m.data.crc, 4) +
+                               le(m.data.bytes.size(), 4) + le(m.data.size, 4) + le(m.name.size(), 2) + le(0, 2);
+    central += le(0x02014b50, 4) + le(20, 2) + common + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 4) +
+               le(out.size(), 4) + m.name;
+    out += le(0x04034b50, 4) + common + m.name + m.data.bytes;
+  }
+  const std::size_t cd_offset = out.size();
+  out += central + le(0x06054b50, 4) + le(0, 2) + le(0, 2) + le(members.size(), 2) + le(members.size(), 2) +
+         le(central.size(), 4) + le(cd_offset, 4) + le(0, 2);
+  return out;
+}
+
+ZipMember stored(const std::string& name, const std::vector<std::uint8_t>& npy) {
+  Deflated d;
+  d.bytes.assign(npy.begin(), npy.end());
+  d.crc = crc32(0, npy.data(), static_cast<uInt>(npy.size()));
+  d.size = npy.size();
+  return {name + ".npy", 0, d};
+}
+
+// A .npy header (NumPy's layout: padded with spaces and '\n' to a multiple of 64 bytes).
+std::string npy_header(const std::string& descr, const std::string& shape) {
+  std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+  dict.append((10 + dict.size() + 1 + 63) / 64 * 64 - 10 - dict.size() - 1, ' ');
+  dict += '\n';
+  return std::string("\x93NUMPY\x01\x00", 8) + le(dict.size(), 2) + dict;
+}
+
+// The members of a model file, stored, with `extra` appended.
+std::string model_zip(const std::map<std::string, NpyArray>& arrays, std::vector<ZipMember> extra,
+                      const std::string& replace = "") {
+  std::vector<ZipMember> members;
+  for (const auto& [name, a] : arrays)
+    if (name != replace) members.push_back(stored(name, npy_encode(a)));
+  for (auto& m : extra) members.push_back(std::move(m));
+  return zip_archive(members);
+}
+
+// 20 train and 10 test images of 28x28 (a byte pattern, not digits) with labels 0..9.
+void write_tiny_idx(const std::string& dir) {
+  fs::create_directories(dir);
+  auto images = [](std::size_t n, std::size_t salt) {
+    Tensor<std::uint8_t> t({n, 28, 28});
+    for (std::size_t i = 0; i < t.size(); ++i) t[i] = static_cast<std::uint8_t>((i * 7 + salt) % 251);
+    return t;
+  };
+  std::vector<std::uint8_t> labels(20);
+  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::uint8_t>(i % 10);
+  write_idx_images(dir + "/train-images-idx3-ubyte", images(20, 1));
+  write_idx_labels(dir + "/train-labels-idx1-ubyte", labels);
+  write_idx_images(dir + "/t10k-images-idx3-ubyte", images(10, 2));
+  write_idx_labels(dir + "/t10k-labels-idx1-ubyte", std::vector<std::uint8_t>(labels.begin(), labels.begin() + 10));
+}
+
+std::string nested_config(std::size_t depth) {
+  std::string text = R"({"format":"dlfs-model","version":1,"architecture":)";
+  for (std::size_t i = 0; i < depth; ++i) text += R"({"a":)";
+  text += "1" + std::string(depth, '}') + "}";
+  return text;
+}
+
+NpyArray text_entry(const std::string& name, const std::string& text) {
+  return NpyArray{name, "|u1", Shape{text.size()}, std::vector<std::uint8_t>(text.begin(), text.end())};
+}
+
+struct Case {
+  const char* name;
+  std::vector<std::string> args;  // run in the scratch folder
+  int exit_code;
+  const char* message;  // expected in stderr (exit 1) or stdout (exit 0)
+};
+
+// Far below what inflating any bomb here costs (0.9 to 2 GB), far above dlfs' own needs.
+constexpr long kMaxRssKb = 256 * 1024;
+
+class HostileLoading : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir("loading");
+    write_tiny_idx(f("good"));
+    const json arch = {{"net", "two-layer"}, {"input_size", 784}, {"hidden_size", 7}, {"output_size", 10}};
+    save_model(*make_net<float>(arch, 1), f("model.npz"));
+    const auto arrays = load_npz(f("model.npz"));
+
+    // 1. __config__ nested 60,000 levels deep, deflated (about 800 bytes).
+    std::vector<NpyArray> deep;
+    for (const auto& [name, a] : arrays)
+      if (name != "__config__") deep.push_back(a);
+    deep.push_back(text_entry("__config__", nested_config(60000)));
+    save_npz(f("deep_config.npz"), deep, true);
+    // The same depth in a checkpoint's own JSON.
+    deep.pop_back();
+    deep.push_back(arrays.at("__config__"));
+    // Valid up to its run_config, which read_checkpoint_info copies.
+    std::string ck = R"({"format":"dlfs-checkpoint","version":1,"iteration":1,"dtype":"<f4","train_config":{},)"
+                     R"("run_config":)" + std::string(60000, '[') + std::string(60000, ']') + "}";
+    deep.push_back(text_entry("__checkpoint__", ck));
+    save_npz(f("deep_checkpoint.npz"), deep, true);
+
+    // 6. W1 declares (498073600,) float32: 1.9 GB of zeros in a 2 MB file.
+    spit(f("w1_bomb.npz"),
+         model_zip(arrays, {{"W1.npy", 8, deflate_zeros(npy_header("<f4", "(498073600,)"), 498073600ull * 4)}}, "W1"));
+    // Two 900 MiB members the net does not use.
+    const std::uint64_t pad = std::uint64_t(900) << 20;
+    spit(f("pad_bomb.npz"),
+         model_zip(arrays, {{"__pad__.npy", 8, deflate_zeros(npy_header("|u1", "(" + std::to_string(pad) + ",)"), pad)},
+                            {"__pad2__.npy", 8, deflate_zeros(npy_header("|u1", "(" + std::to_string(pad) + ",)"), pad)}}));
+    // A test set of 1,369,000 images (1.07 GB, just under the 1 GiB payload limit) in a 1 MB .gz.
+    write_tiny_idx(f("idx_bomb"));
+    fs::remove(f("idx_bomb/t10k-images-idx3-ubyte"));
+    spit(f("idx_bomb/t10k-images-idx3-ubyte.gz"),
+         gzip_zeros(be32(kIdxImagesMagic) + be32(1369000) + be32(28) + be32(28), 1369000ull * 784));
+    // predict --index needs only the test set: a broken training set must not matter.
+    write_tiny_idx(f("bad_train"));
+    spit(f("bad_train/train-images-idx3-ubyte"), "not an IDX file");
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static std::string f(const std::string& name) { return dir_->file(name); }
+  static TempDir* dir_;
+};
+TempDir* HostileLoading::dir_ = nullptr;
+
+std::vector<std::string> predict(const std::string& model, const std::string& data = "good",
+                                 std::vector<std::string> extra = {}) {
+  std::vector<std::string> v = {"predict", "--model", model, "--data", data, "--index", "0"};
+  v.insert(v.end(), extra.begin(), extra.end());
+  return v;
+}
+
+const std::vector<Case>& table() {
+  static const std::vector<Case> t = {
+      // 1. Deep JSON: refused before nlohmann builds (and copies) it.
+      {"config_60000_levels", predict("deep_config.npz"), 1,
+       "deep_config.npz: __config__: JSON nested deeper than expected: at most 64 levels, found more at byte"},
+      {"checkpoint_json_60000_levels", {"train", "--quiet", "--data", "good", "--iters", "2", "--out", "out",
+                                        "--resume", "deep_checkpoint.npz"}, 1,
+       "__checkpoint__: JSON nested deeper than expected: at most 64 levels"},
+      // 6. Decompression bombs: refused on the declared shape, or skipped, never inflated.
+      {"w1_declares_1_9_GB", predict("w1_bomb.npz"), 1,
+       "w1_bomb.npz: array W1: expected shape (784, 7), found (498073600,)"},
+      {"unused_members_of_1_8_GB", predict("pad_bomb.npz"), 0, "predicted "},
+      {"idx_gz_of_1_37_million_images", predict("model.npz", "idx_bomb"), 1,
+       "t10k-images-idx3-ubyte.gz: header declares 1,369,000 images: expected at most 1,000,000 per file"},
+      {"predict_reads_only_the_test_set", predict("model.npz", "bad_train"), 0, "predicted "},
+  };
+  return t;
+}
+
+}  // namespace
+
+TEST_F(HostileLoading, EveryCaseFailsClearlyOrLoadsInLittleMemory) {
+  for (const Case& c : table()) {
+    SCOPED_TRACE(c.name);
+    MeasuredRun m = run_measured(c.args, dir_->path().string());
+    const CliRun& r = m.run;
+    EXPECT_EQ(r.signal, 0) << "killed by signal " << r.signal << "\n" << r.err;
+    EXPECT_EQ(r.exit_code, c.exit_code) << r.err;
+    const std::string& where = c.exit_code == 0 ? r.out : r.err;
+    EXPECT_NE(where.find(c.message), std::string::npos) << "expected \"" << c.message << "\" in:\n" << where;
+    if (c.exit_code != 0) {
+      EXPECT_EQ(r.err.rfind("dlfs: error: ", 0), 0u) << r.err;
+      EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "not one line:\n" << r.err;
+    }
+    EXPECT_LT(m.max_rss_kb, kMaxRssKb) << "peak memory " << m.max_rss_kb / 1024 << " MiB";
+  }
+}
+
+// The bombs really are what their names say: small files whose members declare gigabytes.
+TEST_F(HostileLoading, TheBombsAreSmallOnDiskAndDeclareGigabytes) {
+  EXPECT_LT(fs::file_size(f("deep_config.npz")), 32000u);  // mostly W1's random weights
+  EXPECT_LT(fs::file_size(f("w1_bomb.npz")), std::uintmax_t(3) << 20);
+  EXPECT_LT(fs::file_size(f("pad_bomb.npz")), std::uintmax_t(3) << 20);
+  EXPECT_LT(fs::file_size(f("idx_bomb/t10k-images-idx3-ubyte.gz")), std::uintmax_t(2) << 20);
+  NpzFile w1(f("w1_bomb.npz"));
+  ASSERT_NE(w1.find("W1"), nullptr);
+  EXPECT_EQ(w1.find("W1")->data_bytes, 498073600u * 4);
+  NpzFile pad(f("pad_bomb.npz"));
+  ASSERT_NE(pad.find("__pad__"), nullptr);
+  EXPECT_EQ(pad.find("__pad__")->data_bytes, std::size_t(900) << 20);
+  // The repeated-block stream inflates, CRC and all, to what it declares (checked on 3 MiB + header).
+  spit(f("small_bomb.npz"), zip_archive({{"z.npy", 8, deflate_zeros(npy_header("|u1", "(3145728,)"), 3145728)}}));
+  auto small = load_npz(f("small_bomb.npz"));
+  EXPECT_EQ(small.at("z").bytes, std::vector<std::uint8_t>(3145728, 0));
+}
