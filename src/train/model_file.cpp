@@ -1,6 +1,7 @@
 #include "dlfs/train/model_file.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <new>
 #include <set>
@@ -64,6 +65,28 @@ void check_architecture_sizes(const nlohmann::json& j, std::size_t max_value, st
                              ", larger than any array dimension in the file (at most " + std::to_string(max_value) +
                              ")");
   }
+}
+
+// A NaN or Inf weight makes every prediction NaN, and argmax over NaN scores says "0": refuse
+// the file instead, naming the first bad element. (Converting float64 to float32 may also turn
+// a huge finite value into Inf; that is refused too, as it predicts nothing either.)
+template <class T>
+void check_finite(const Tensor<T>& t, const std::string& name, const std::string& path) {
+  const T* p = t.data();
+  const std::size_t n = t.size();
+  std::size_t i = 0;
+  while (i < n && std::isfinite(p[i])) ++i;
+  if (i == n) return;
+  std::string index;
+  for (std::size_t k = t.shape().size(), rest = i; k-- > 0;) {
+    index = std::to_string(rest % t.shape()[k]) + (index.empty() ? "" : ", ") + index;
+    rest /= t.shape()[k];
+  }
+  char value[32];
+  std::snprintf(value, sizeof value, "%g", double(p[i]));
+  throw std::runtime_error(path + ": array " + name + ": expected finite values, found " + value + " at index (" +
+                           index + (t.shape().size() == 1 ? ",)" : ")") + " (flat index " + std::to_string(i) +
+                           " of shape " + shape_str(t.shape()) + ")");
 }
 
 void check_architecture_against_arrays(const nlohmann::json& arch, const NpzFile& file, const std::string& path) {
@@ -145,7 +168,10 @@ std::vector<Tensor<T>> stage_model_tensors(Net<T>& net, const NpzFile& file, con
       throw std::runtime_error(path + ": unexpected array " + quoted_name(m.name) + " for net " + net_name +
                                " (is the file from another architecture?)");
   std::vector<Tensor<T>> staged;
-  for (auto& [name, t] : model_tensors(net)) staged.push_back(as_float_tensor<T>(file.read(name), path, exact_dtype));
+  for (auto& [name, t] : model_tensors(net)) {
+    staged.push_back(as_float_tensor<T>(file.read(name), path, exact_dtype));
+    check_finite(staged.back(), name, path);
+  }
   return staged;
 }
 

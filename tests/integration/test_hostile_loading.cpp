@@ -181,6 +181,16 @@ void write_tiny_idx(const std::string& dir) {
   write_idx_labels(dir + "/t10k-labels-idx1-ubyte", std::vector<std::uint8_t>(labels.begin(), labels.begin() + 10));
 }
 
+// Rewrites an .npz with edit(map of arrays) applied.
+template <class F>
+void edit_npz(const std::string& from, const std::string& to, F edit) {
+  auto arrays = load_npz(from);
+  edit(arrays);
+  std::vector<NpyArray> list;
+  for (auto& [name, a] : arrays) list.push_back(a);
+  save_npz(to, list);
+}
+
 std::string nested_config(std::size_t depth) {
   std::string text = R"({"format":"dlfs-model","version":1,"architecture":)";
   for (std::size_t i = 0; i < depth; ++i) text += R"({"a":)";
@@ -239,6 +249,21 @@ class HostileLoading : public ::testing::Test {
     fs::remove(f("idx_bomb/t10k-images-idx3-ubyte"));
     spit(f("idx_bomb/t10k-images-idx3-ubyte.gz"),
          gzip_zeros(be32(kIdxImagesMagic) + be32(1369000) + be32(28) + be32(28), 1369000ull * 784));
+    // 7. Non-finite weights, in a model and in a checkpoint.
+    edit_npz(f("model.npz"), f("nan.npz"), [](auto& m) {
+      reinterpret_cast<float*>(m["W1"].bytes.data())[1 * 7 + 5] = std::nanf("");  // W1[1, 5]
+    });
+    edit_npz(f("model.npz"), f("inf.npz"), [](auto& m) {
+      reinterpret_cast<float*>(m["b2"].bytes.data())[3] = -INFINITY;
+    });
+    CliRun ck_run = run_dlfs({"train", "--data", "good", "--iters", "2", "--checkpoint-every", "1", "--checkpoint",
+                              "ck.npz", "--quiet", "--out", "out"},
+                             dir_->path().string());
+    ASSERT_EQ(ck_run.exit_code, 0) << ck_run.err;
+    edit_npz(f("ck.npz"), f("nan_ck.npz"), [](auto& m) {
+      reinterpret_cast<float*>(m["W2"].bytes.data())[0] = std::nanf("");
+    });
+
     // predict --index needs only the test set: a broken training set must not matter.
     write_tiny_idx(f("bad_train"));
     spit(f("bad_train/train-images-idx3-ubyte"), "not an IDX file");
@@ -273,6 +298,14 @@ const std::vector<Case>& table() {
       {"unused_members_of_1_8_GB", predict("pad_bomb.npz"), 0, "predicted "},
       {"idx_gz_of_1_37_million_images", predict("model.npz", "idx_bomb"), 1,
        "t10k-images-idx3-ubyte.gz: header declares 1,369,000 images: expected at most 1,000,000 per file"},
+      // 7. Non-finite weights: refused on load, naming the array and the element.
+      {"nan_weight", predict("nan.npz"), 1,
+       "nan.npz: array W1: expected finite values, found nan at index (1, 5) (flat index 12 of shape (784, 7))"},
+      {"inf_bias", predict("inf.npz"), 1,
+       "inf.npz: array b2: expected finite values, found -inf at index (3,) (flat index 3 of shape (10,))"},
+      {"nan_in_checkpoint", {"train", "--quiet", "--data", "good", "--iters", "4", "--out", "out", "--checkpoint-every",
+                             "1", "--checkpoint", "ck2.npz", "--resume", "nan_ck.npz"}, 1,
+       "nan_ck.npz: array W2: expected finite values, found nan at index (0, 0)"},
       {"predict_reads_only_the_test_set", predict("model.npz", "bad_train"), 0, "predicted "},
   };
   return t;

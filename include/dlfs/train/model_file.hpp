@@ -21,7 +21,11 @@ void save_model(Net<T>& net, const std::string& path);
 // an .npz written by NumPy's savez) and loads every parameter and buffer. Every name, shape and
 // dtype is checked before anything is assigned; errors name the file, the array, what was
 // expected and what was found. float64 arrays load into a float net (and float32 into a double
-// one); any other dtype is refused.
+// one); any other dtype is refused. Shapes and dtypes are checked on the members' headers before
+// any data is inflated; members named "__...__" or "ckpt...." that the net does not use are
+// skipped without being read, and without a word (they are metadata or a checkpoint's extras).
+// NaN or Inf values are refused, naming the array and the first bad element (checkpoints load
+// through the same check: a run that diverged cannot be resumed).
 template <class T>
 std::unique_ptr<Net<T>> load_model(const std::string& path, const nlohmann::json* architecture = nullptr);
 
