@@ -82,8 +82,7 @@ void check_finite(const Tensor<T>& t, const std::string& name, const std::string
     index = std::to_string(rest % t.shape()[k]) + (index.empty() ? "" : ", ") + index;
     rest /= t.shape()[k];
   }
-  char value[32];
-  std::snprintf(value, sizeof value, "%g", double(p[i]));
+  const char* value = std::isnan(p[i]) ? "NaN" : p[i] > 0 ? "Inf" : "-Inf";
   throw std::runtime_error(path + ": array " + name + ": expected finite values, found " + value + " at index (" +
                            index + (t.shape().size() == 1 ? ",)" : ")") + " (flat index " + std::to_string(i) +
                            " of shape " + shape_str(t.shape()) + ")");

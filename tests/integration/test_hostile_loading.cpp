@@ -300,12 +300,12 @@ const std::vector<Case>& table() {
        "t10k-images-idx3-ubyte.gz: header declares 1,369,000 images: expected at most 1,000,000 per file"},
       // 7. Non-finite weights: refused on load, naming the array and the element.
       {"nan_weight", predict("nan.npz"), 1,
-       "nan.npz: array W1: expected finite values, found nan at index (1, 5) (flat index 12 of shape (784, 7))"},
+       "nan.npz: array W1: expected finite values, found NaN at index (1, 5) (flat index 12 of shape (784, 7))"},
       {"inf_bias", predict("inf.npz"), 1,
-       "inf.npz: array b2: expected finite values, found -inf at index (3,) (flat index 3 of shape (10,))"},
+       "inf.npz: array b2: expected finite values, found -Inf at index (3,) (flat index 3 of shape (10,))"},
       {"nan_in_checkpoint", {"train", "--quiet", "--data", "good", "--iters", "4", "--out", "out", "--checkpoint-every",
                              "1", "--checkpoint", "ck2.npz", "--resume", "nan_ck.npz"}, 1,
-       "nan_ck.npz: array W2: expected finite values, found nan at index (0, 0)"},
+       "nan_ck.npz: array W2: expected finite values, found NaN at index (0, 0)"},
       {"predict_reads_only_the_test_set", predict("model.npz", "bad_train"), 0, "predicted "},
   };
   return t;
