@@ -17,22 +17,24 @@ struct PredictFlags {
   DataFlags data;
   NetFlags net;  // only for an .npz without a __config__ entry (e.g. written by NumPy)
   std::string model;
-  long long index = -1;
+  long long index = 0;  // used when --index is given
   std::string image;
   bool json = false;
 };
 
-int run(PredictFlags& f) {
+int run(PredictFlags& f, const CLI::App& sub) {
   if (f.model.empty()) throw std::invalid_argument("--model: a model file is required (dlfs train --save FILE)");
-  if ((f.index >= 0) == !f.image.empty())
+  const bool by_index = sub.count("--index") > 0;
+  if (by_index == !f.image.empty())
     throw std::invalid_argument("give exactly one of --index N (a test image) or --image FILE (PNG or JPEG)");
+  check_net_flags_against_model(f.net, f.model, sub);
 
   Tensor<std::uint8_t> img;  // (28, 28)
   int label = -1;
   std::string what;
-  if (f.index >= 0) {
+  if (by_index) {
     DataSplit data = load_data(f.data, /*test_only=*/true);  // the training set is never read
-    if (static_cast<std::size_t>(f.index) >= data.test.size())
+    if (f.index < 0 || static_cast<std::size_t>(f.index) >= data.test.size())
       throw std::invalid_argument("--index: expected 0 to " + std::to_string(data.test.size() - 1) + ", got " +
                                   std::to_string(f.index));
     std::size_t px = data.test.pixels();
@@ -89,7 +91,7 @@ Register reg([](CLI::App& app) {
   sub->add_option("--index", f.index, "index of a test image");
   sub->add_option("--image", f.image, "a PNG or JPEG of a digit, any size");
   sub->add_flag("--json", f.json, "print a JSON line with the prediction");
-  set_action(sub, [] { return run(f); });
+  set_action(sub, [sub] { return run(f, *sub); });
 });
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "dlfs/data/mnist.hpp"
 #include "dlfs/nets/registry.hpp"
+#include "dlfs/train/model_file.hpp"
 
 namespace dlfs::cli {
 
@@ -187,6 +188,28 @@ nlohmann::json net_config(const NetFlags& f, std::size_t rows, std::size_t cols,
   if ((f.batchnorm || f.dropout > 0 || f.weight_decay > 0) && f.net.rfind("multi-layer", 0) != 0)
     throw std::invalid_argument("--batchnorm, --dropout and --weight-decay need --net multi-layer, got --net " + f.net);
   return c;
+}
+
+void check_net_flags_against_model(const NetFlags& f, const std::string& model, const CLI::App& sub) {
+  bool given = false;
+  for (const char* flag : {"--net", "--hidden", "--weight-init-std", "--activation", "--batchnorm", "--dropout",
+                           "--weight-decay"})
+    given = given || sub.count(flag) > 0;
+  if (!given) return;
+  nlohmann::json arch;
+  try {
+    arch = read_model_config(model);
+  } catch (const std::exception&) {
+    return;  // no usable __config__: the flags are the architecture (load_model reports the rest)
+  }
+  const std::string file_net = arch.value("net", std::string("?"));
+  // multi-layer and multi-layer-extend are one family: the file names whichever its options make.
+  auto family = [](const std::string& n) { return n.rfind("multi-layer", 0) == 0 ? std::string("multi-layer") : n; };
+  if (sub.count("--net") && family(f.net) != family(file_net))
+    throw std::invalid_argument("--net " + f.net + ": " + model + " holds a " + file_net +
+                                " net (its __config__ gives the architecture, which is used); leave out --net");
+  std::fprintf(stderr, "dlfs: note: %s gives its own architecture (%s); the architecture flags are ignored\n",
+               model.c_str(), file_net.c_str());
 }
 
 void check_net_flags(const NetFlags& f) {

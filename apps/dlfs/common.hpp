@@ -40,6 +40,12 @@ nlohmann::json net_config(const NetFlags& f, std::size_t rows, std::size_t cols,
 // before a dataset is read, or is reported even when the data folder is missing.
 void check_net_flags(const NetFlags& f);
 
+// For commands that load a model file (predict): the architecture flags describe only files
+// without a __config__. For a file with one, a --net naming another net is refused, and the other
+// architecture flags are ignored with a note on stderr, so a flag never silently seems to take
+// effect. (The same rule as dlfs evaluate's.)
+void check_net_flags_against_model(const NetFlags& f, const std::string& model, const CLI::App& sub);
+
 // Validators: throw std::invalid_argument("--lr: expected a finite number > 0, got nan").
 void require_positive(const std::string& flag, double v);
 void require_count(const std::string& flag, long long v, long long max);

@@ -148,6 +148,16 @@ namespace {
 //  - BMP: stb reads pixels past the end of the file as zeros, so a 2 KB file declaring
 //    7168x7168 pixels cost 50 MB and seconds of work: the file must hold the rows it declares.
 //    A negative compression code slipped past that check (stb takes it as uncompressed).
+// stb refuses sides of 0 or above STBI_MAX_DIMENSIONS, but stbi_info then reports only that no
+// decoder took the file ("unknown image type"): say what is wrong with it instead.
+void check_size(const std::string& path, const char* format, std::uint64_t w, std::uint64_t h) {
+  const std::string size = std::to_string(w) + "x" + std::to_string(h);
+  if (w == 0 || h == 0) fail(path, std::string("empty ") + format + ": " + size + " pixels, expected at least 1x1");
+  if (w > std::uint64_t(kMaxImageSide) || h > std::uint64_t(kMaxImageSide))
+    fail(path, std::string(format) + " too large: " + size + " pixels, expected at most " +
+                   std::to_string(kMaxImageSide) + "x" + std::to_string(kMaxImageSide));
+}
+
 void check_jpeg(const std::string& path, const std::string& b) {
   auto at = [&](std::size_t i) -> std::size_t { return i < b.size() ? static_cast<unsigned char>(b[i]) : 0; };
   // stb reads a marker as 0xFF, any number of 0xFF fill bytes, then the code: FF FF D8 is an SOI too.
@@ -170,6 +180,7 @@ void check_jpeg(const std::string& path, const std::string& b) {
     const std::size_t len = at(i + 2) << 8 | at(i + 3);
     if (m == 0xC0 || m == 0xC1 || m == 0xC2) {  // SOF (the Huffman kinds stb decodes): P, height, width
       const std::size_t h = at(i + 5) << 8 | at(i + 6), w = at(i + 7) << 8 | at(i + 8);
+      check_size(path, "JPEG", w, h);  // (a height of 0, defined later by a DNL marker, stb refuses too)
       const std::size_t blocks = ((w + 7) / 8) * ((h + 7) / 8), need = (blocks + 7) / 8;
       if (b.size() < need)
         fail(path, "truncated JPEG: a " + std::to_string(w) + "x" + std::to_string(h) + " image needs at least " +
@@ -197,6 +208,7 @@ void check_png(const std::string& path, const std::string& b) {
     return std::size_t(static_cast<unsigned char>(b[i])) << 24 | std::size_t(static_cast<unsigned char>(b[i + 1])) << 16 |
            std::size_t(static_cast<unsigned char>(b[i + 2])) << 8 | std::size_t(static_cast<unsigned char>(b[i + 3]));
   };
+  if (b.size() >= 24 && b.compare(12, 4, "IHDR") == 0) check_size(path, "PNG", be32(16), be32(20));
   bool seen_data = false;
   for (std::size_t i = 8; i + 8 <= b.size();) {  // chunks: length, type, data, CRC
     const std::size_t len = be32(i), left = b.size() - i - 8;
@@ -241,8 +253,8 @@ void check_bmp(const std::string& path, const std::string& b) {
   } else {
     return;  // stb refuses unknown headers
   }
-  if (w == 0 || h == 0 || w > std::uint64_t(kMaxImageSide) || h > std::uint64_t(kMaxImageSide) || bpp == 0 || bpp > 32)
-    return;  // stb refuses these with its own message
+  check_size(path, "BMP", w, h);
+  if (bpp == 0 || bpp > 32) return;  // stb refuses these with its own message
   // Rows are padded to 4 bytes; the last row's padding may be missing.
   const std::uint64_t row = (w * bpp + 7) / 8, stride = (w * bpp + 31) / 32 * 4;
   const std::uint64_t need = std::max(offset, 14 + hsz) + stride * (h - 1) + row;

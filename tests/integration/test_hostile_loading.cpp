@@ -147,9 +147,15 @@ ZipMember stored(const std::string& name, const std::vector<std::uint8_t>& npy) 
   return {name + ".npy", 0, d};
 }
 
+std::string png_chunk(const std::string& type, const std::string& data) {
+  const std::string td = type + data;
+  return be32(static_cast<std::uint32_t>(data.size())) + td +
+         be32(static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(td.data()), static_cast<uInt>(td.size()))));
+}
+
 // A .npy header (NumPy's layout: padded with spaces and '\n' to a multiple of 64 bytes).
-std::string npy_header(const std::string& descr, const std::string& shape) {
-  std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+std::string npy_header(const std::string& descr, const std::string& shape, const std::string& more = "") {
+  std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", " + more + "}";
   dict.append((10 + dict.size() + 1 + 63) / 64 * 64 - 10 - dict.size() - 1, ' ');
   dict += '\n';
   return std::string("\x93NUMPY\x01\x00", 8) + le(dict.size(), 2) + dict;
@@ -272,6 +278,23 @@ class HostileLoading : public ::testing::Test {
     test_images[5 * 784 + 400] ^= 0xff;
     write_idx_images(f("raw_and_gz/t10k-images-idx3-ubyte.gz"), test_images);
 
+    // 9. PNG headers stb refuses as "unknown image type"; an .npy header and a member name with a
+    // newline, which must not reach the one-line error as such.
+    auto png = [](std::uint32_t w, std::uint32_t h) {
+      std::string ihdr = be32(w) + be32(h) + std::string("\x08\0\0\0\0", 5);  // 8-bit grey
+      return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) + png_chunk("IDAT", "x") +
+             png_chunk("IEND", "");
+    };
+    spit(f("huge.png"), png(16384, 16384));
+    spit(f("empty.png"), png(0, 0));
+    // (its '\n', as NumPy pads it, falls within the 120 characters an error quotes)
+    std::string bad_header = npy_header("<f4", "(784, 7)", "'extra': 1");
+    const NpyArray& w1 = arrays.at("W1");
+    std::vector<std::uint8_t> bad_w1(bad_header.begin(), bad_header.end());
+    bad_w1.insert(bad_w1.end(), w1.bytes.begin(), w1.bytes.end());
+    spit(f("header_newline.npz"), model_zip(arrays, {stored("W1", bad_w1)}, "W1"));
+    spit(f("name_newline.npz"), model_zip(arrays, {stored("W\n1", npy_encode(w1))}));
+
     // predict --index needs only the test set: a broken training set must not matter.
     write_tiny_idx(f("bad_train"));
     spit(f("bad_train/train-images-idx3-ubyte"), "not an IDX file");
@@ -318,6 +341,17 @@ const std::vector<Case>& table() {
       {"raw_and_gz_differ", predict("model.npz", "raw_and_gz"), 1,
        "raw_and_gz: both t10k-images-idx3-ubyte and t10k-images-idx3-ubyte.gz are present and hold different data"},
       {"raw_and_gz_identical", predict("model.npz", "raw_and_same_gz"), 0, "predicted "},
+      // 9. Clear messages.
+      {"png_16384_square", {"predict", "--model", "model.npz", "--image", "huge.png"}, 1,
+       "huge.png: PNG too large: 16384x16384 pixels, expected at most 8192x8192"},
+      {"png_0x0", {"predict", "--model", "model.npz", "--image", "empty.png"}, 1,
+       "empty.png: empty PNG: 0x0 pixels, expected at least 1x1"},
+      {"index_minus_one", {"predict", "--model", "model.npz", "--data", "good", "--index", "-1"}, 1, "--index: expected 0 to 9, got -1"},
+      {"npy_header_with_newline", predict("header_newline.npz"), 1,
+       "member 'W1.npy': bad .npy header: unexpected key 'extra' (expected descr, fortran_order, shape)"},
+      {"member_name_with_newline", predict("name_newline.npz"), 1, "unexpected array W\\x0a1 for net two-layer"},
+      {"net_contradicts_the_file", predict("model.npz", "good", {"--net", "simple-conv"}), 1,
+       "--net simple-conv: model.npz holds a two-layer net (its __config__ gives the architecture, which is used)"},
       {"predict_reads_only_the_test_set", predict("model.npz", "bad_train"), 0, "predicted "},
   };
   return t;
