@@ -97,7 +97,7 @@ void write_outputs(const std::string& dir, const Evaluation& e, const Dataset& t
 
 template <class T>
 int run_as(const EvaluateFlags& f) {
-  DataSplit data = load_data(f.data);
+  DataSplit data = load_data(f.data, /*test_only=*/true);  // the training set is never read
   const Dataset& test = data.test;
   if (test.size() == 0) throw std::invalid_argument("evaluate: the test set of " + data.description + " is empty");
   // The file's own __config__ wins; the --net flags describe files that have none.

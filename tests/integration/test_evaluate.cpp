@@ -204,6 +204,21 @@ TEST(Evaluate, EveryNetScoresAsTrainerDid) {
   }
 }
 
+// Evaluation never reads the training set: a folder with only the two t10k files is enough.
+TEST(Evaluate, NeedsOnlyTheTestFiles) {
+  NEED_MODEL();
+  const std::string only = t.dir->file("t10k_only");
+  std::filesystem::create_directories(only);
+  for (const char* stem : {"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"})
+    for (const std::string ext : {"", ".gz"})
+      if (std::filesystem::exists(mnist_root() + "/mnist/" + stem + ext))
+        std::filesystem::copy_file(mnist_root() + "/mnist/" + stem + ext, only + "/" + stem + ext);
+  CliRun r = run_dlfs({"evaluate", "--model", t.model, "--data", only, "--json"}, t.dir->path().string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = json::parse(last_line(r.out));
+  EXPECT_EQ(j.at("accuracy").get<double>(), t.final_test_acc);
+}
+
 // One line on stderr naming the problem, exit 1.
 void expect_one_line_error(const CliRun& r, const std::string& needle) {
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
