@@ -97,6 +97,11 @@ bool one_line(const std::string& s) {
   return !s.empty() && s.find('\n') == s.size() - 1;
 }
 
+// Iterations that take seconds on the tiny data (about 2 s here, minutes with a checkpoint per
+// epoch): a run that fails before training ends in milliseconds, one that trains first (as dlfs
+// did) fails the exit-code and no-"data:"-line checks afterwards rather than hanging the test.
+constexpr const char* kLongRun = "50000";
+
 bool have_gnuplot() { return gnuplot_available(); }
 
 mode_t mode_of(const std::string& path) {
@@ -255,8 +260,7 @@ TEST(HostileOutputs, NonRegularTargetsAreRefusedBeforeTrainingAndLeftAsTheyWere)
     const auto before = snapshot(dir);
     std::vector<std::string> extra = {"--out", dir + "/out"};
     if (c.flag != "--out") extra.insert(extra.end(), {c.flag, target});
-    // Far more iterations than the test waits for: it must fail before training.
-    CliRun r = run_dlfs(s.train(extra, "100000000"), s.dir.path());
+    CliRun r = run_dlfs(s.train(extra, kLongRun), s.dir.path());
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_NE(r.err.find(c.flag), std::string::npos) << r.err;
     EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
@@ -318,7 +322,7 @@ TEST(HostileOutputs, BadOutputPathsFailBeforeTraining) {
       return m;
     };
     const auto before = files();
-    CliRun r = run_dlfs(s.train(c.extra, "100000000"), s.dir.path());
+    CliRun r = run_dlfs(s.train(c.extra, kLongRun), s.dir.path());
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
     EXPECT_TRUE(one_line(r.err)) << r.err;
@@ -345,7 +349,7 @@ TEST(HostileOutputs, ReadOnlySaveFolderFailsBeforeTraining) {
     ::chmod(ro.c_str(), 0555);
   }
   if (!why.empty()) GTEST_SKIP() << why;
-  CliRun r = run_dlfs(s.train({"--out", "out", "--save", "ro/m.npz"}, "100000000"), s.dir.path());
+  CliRun r = run_dlfs(s.train({"--out", "out", "--save", "ro/m.npz"}, kLongRun), s.dir.path());
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("--save ro/m.npz: cannot write in the folder ro: "), std::string::npos) << r.err;
   EXPECT_EQ(r.out.find("data:"), std::string::npos) << r.out;
