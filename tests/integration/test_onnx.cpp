@@ -141,14 +141,20 @@ TEST(OnnxExport, EveryNetPassesTheOnnxCheckerWithItsWeightsUnchanged) {
     const bool conv = c.net == "simple-conv" || c.net == "deep-conv";
     const json in = j.at("inputs").at(0);
     EXPECT_EQ(in, conv ? json::parse(R"(["N", 1, 28, 28])") : json::parse(R"(["N", 784])"));
-    if (c.tag == "two-layer") EXPECT_EQ(ops, (std::vector<std::string>{"Gemm", "Relu", "Gemm", "Softmax"}));
-    if (c.tag == "two-layer-sigmoid") EXPECT_EQ(ops, (std::vector<std::string>{"Gemm", "Sigmoid", "Gemm", "Softmax"}));
+    if (c.tag == "two-layer") {
+      EXPECT_EQ(ops, (std::vector<std::string>{"Gemm", "Relu", "Gemm", "Softmax"}));
+    }
+    if (c.tag == "two-layer-sigmoid") {
+      EXPECT_EQ(ops, (std::vector<std::string>{"Gemm", "Sigmoid", "Gemm", "Softmax"}));
+    }
     if (c.tag == "multi-layer-bn-dropout") {
       EXPECT_EQ(count("BatchNormalization"), 2);
       EXPECT_EQ(count("Mul"), 2);  // Dropout: x * (1 - 0.2)
       EXPECT_EQ(count("Dropout"), 0);
     }
-    if (c.tag == "multi-layer-extend-sigmoid") EXPECT_EQ(count("Sigmoid"), 1);
+    if (c.tag == "multi-layer-extend-sigmoid") {
+      EXPECT_EQ(count("Sigmoid"), 1);
+    }
     if (c.net == "simple-conv") {
       EXPECT_EQ(count("Conv"), 1);
       EXPECT_EQ(count("MaxPool"), 1);
