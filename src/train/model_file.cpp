@@ -90,8 +90,11 @@ void check_finite(const Tensor<T>& t, const std::string& name, const std::string
 
 void check_architecture_against_arrays(const nlohmann::json& arch, const NpzFile& file, const std::string& path) {
   std::size_t max_dim = 4096;  // room for small sizes that are not array dimensions
+  // Only arrays a net could hold count: a "__pad__" member declaring (943718400,) must not let
+  // the config describe a net of that width (it is never read, so it costs nothing else).
   for (const NpyMember& m : file.members())
-    for (std::size_t d : m.shape) max_dim = std::max(max_dim, d);
+    if (!is_extra_entry(m.name))
+      for (std::size_t d : m.shape) max_dim = std::max(max_dim, d);
   check_architecture_sizes(arch, max_dim, file.members().size(), path);
 }
 

@@ -250,6 +250,13 @@ class HostileLoading : public ::testing::Test {
     spit(f("pad_bomb.npz"),
          model_zip(arrays, {{"__pad__.npy", 8, deflate_zeros(npy_header("|u1", "(" + std::to_string(pad) + ",)"), pad)},
                             {"__pad2__.npy", 8, deflate_zeros(npy_header("|u1", "(" + std::to_string(pad) + ",)"), pad)}}));
+    // The same padding must not vouch for a config describing a net of its width (2.9 TB of W1).
+    auto wide = arrays;
+    json meta = {{"format", "dlfs-model"}, {"version", 1}, {"architecture", arch}};
+    meta["architecture"]["hidden_size"] = pad;
+    wide["__config__"] = json_entry("__config__", meta);
+    spit(f("pad_wide.npz"),
+         model_zip(wide, {{"__pad__.npy", 8, deflate_zeros(npy_header("|u1", "(" + std::to_string(pad) + ",)"), pad)}}));
     // A test set of 1,369,000 images (1.07 GB, just under the 1 GiB payload limit) in a 1 MB .gz.
     write_tiny_idx(f("idx_bomb"));
     fs::remove(f("idx_bomb/t10k-images-idx3-ubyte"));
@@ -327,6 +334,8 @@ const std::vector<Case>& table() {
       {"w1_declares_1_9_GB", predict("w1_bomb.npz"), 1,
        "w1_bomb.npz: array W1: expected shape (784, 7), found (498073600,)"},
       {"unused_members_of_1_8_GB", predict("pad_bomb.npz"), 0, "predicted "},
+      {"padding_vouches_for_no_size", predict("pad_wide.npz"), 1,
+       "pad_wide.npz: __config__ 'hidden_size' is 943718400, larger than any array dimension in the file (at most 4096)"},
       {"idx_gz_of_1_37_million_images", predict("model.npz", "idx_bomb"), 1,
        "t10k-images-idx3-ubyte.gz: header declares 1,369,000 images: expected at most 1,000,000 per file"},
       // 7. Non-finite weights: refused on load, naming the array and the element.
