@@ -51,7 +51,8 @@ int run(PredictFlags& f, const CLI::App& sub) {
   nlohmann::json arch = net_config(f.net, rows, cols, 10);
   auto net = load_model<float>(f.model, &arch);
   Tensor<float> x(net_wants_images(net->config()) ? Shape{1, 1, rows, cols} : Shape{1, rows * cols});
-  for (std::size_t i = 0; i < img.size(); ++i) x[i] = float(img[i]) / 255.0f;
+  const std::vector<float> unit = digit_to_input(img);  // the step dlfs serve shares
+  std::copy(unit.begin(), unit.end(), x.data());
   const Tensor<float>& y = net->predict(x, false);
   if (y.size() != 10 && y.dim(-1) != y.size())
     throw std::runtime_error("predict: expected one row of scores, got " + shape_str(y.shape()));

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "dlfs/tensor.hpp"
 
@@ -17,6 +18,15 @@ inline constexpr int kMaxImageSide = 8192;
 // the centre. Returns (28, 28) bytes. Throws std::runtime_error naming the file and the reason
 // (unreadable, empty, not an image, too large, or no ink at all).
 Tensor<std::uint8_t> load_digit_image(const std::string& path);
+
+// The same for an image file's bytes already in memory (an HTTP upload); name is used in errors.
+// load_digit_image reads the file and calls this, so `dlfs predict --image` and `dlfs serve`
+// prepare a picture identically.
+Tensor<std::uint8_t> decode_digit_image(const std::string& bytes, const std::string& name);
+
+// The last step of MNIST's preparation as the nets see it: each byte divided by 255 (0..1), in
+// the image's row-major order.
+std::vector<float> digit_to_input(const Tensor<std::uint8_t>& img);
 
 // The same preparation for grey pixels already in memory (row-major, h rows of w); name is used
 // in error messages.
