@@ -3,7 +3,8 @@
 #   run.sh install    BUILD PREFIX            cmake --install BUILD into a fresh PREFIX
 #   run.sh cmake      BUILD PREFIX WORK       consumer via find_package(dlfs CONFIG REQUIRED)
 #   run.sh pkgconfig  BUILD PREFIX WORK LIBDIR consumer via g++ $(pkg-config --cflags --libs dlfs)
-#   run.sh subdir     SOURCE WORK             consumer configured with add_subdirectory(SOURCE)
+#   run.sh subdir     SOURCE WORK             consumer configured with add_subdirectory(SOURCE),
+#                                             then with FetchContent
 #   run.sh deb        BUILD WORK VERSION      cpack -G DEB, then dpkg-deb -c/-I and a consumer
 #                                             built against the package's extracted files
 set -euo pipefail
@@ -57,9 +58,12 @@ case "$mode" in
     rm -rf "$work" && mkdir -p "$work"
     # Configuring is the check (dlfs::dlfs exists, no tests/examples/install rules); building would
     # recompile all of dlfs a second time.
-    cmake -S "$here" -B "$work/build" -DDLFS_SUBDIR="$source" >"$work/configure.log" 2>&1 \
-      || { cat "$work/configure.log" >&2; die "add_subdirectory configure failed"; }
-    grep -q "consumer" "$work/build/Makefile" || die "no consumer target generated"
+    for fetch in OFF ON; do
+      cmake -S "$here" -B "$work/build-$fetch" -DDLFS_SUBDIR="$source" -DDLFS_FETCHCONTENT=$fetch \
+        >"$work/configure-$fetch.log" 2>&1 \
+        || { cat "$work/configure-$fetch.log" >&2; die "configuring with DLFS_FETCHCONTENT=$fetch failed"; }
+      grep -q "consumer" "$work/build-$fetch/Makefile" || die "no consumer target generated (FETCHCONTENT=$fetch)"
+    done
     ;;
   deb)
     build="$1" work="$2" version="$3"
