@@ -60,8 +60,8 @@ const std::vector<NetCase>& cases() {
        {"--net", "multi-layer-extend", "--hidden", "40", "--activation", "sigmoid", "--batchnorm", "--dropout", "0.3",
         "--iters", "100"},
        "multi-layer-extend"},
-      {"simple-conv", {"--net", "simple-conv", "--iters", "30"}, "simple-conv"},
-      {"deep-conv", {"--net", "deep-conv", "--iters", "10"}, "deep-conv"},
+      {"simple-conv", {"--net", "simple-conv", "--optimizer", "adam", "--lr", "0.001", "--iters", "60"}, "simple-conv"},
+      {"deep-conv", {"--net", "deep-conv", "--optimizer", "adam", "--lr", "0.001", "--iters", "30"}, "deep-conv"},
   };
   return c;
 }
@@ -198,4 +198,62 @@ TEST(OnnxExport, BadInputGetsOneClearLineAndLeavesFilesAlone) {
   one_line(run_dlfs({"export", "--onnx", out, "--model", dir.file("nope.npz")}, dir.path().string()), "nope.npz");
   EXPECT_EQ(slurp(out), "old");
   one_line(run_dlfs({"export", "--onnx", dir.path().string(), "--model", e.model}, dir.path().string()), "not a regular file");
+}
+
+namespace {
+
+void write_floats(const std::string& path, const std::vector<float>& v) {
+  spit(path, std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float)));
+}
+
+// dlfs's reference for one net: its probabilities on the first n test digits (predict's scores,
+// softmaxed in double as dlfs predict and evaluate do), and the batch itself, as raw float32
+// files for a runtime script. Returns the reference accuracy against the labels.
+double write_reference(const Exported& e, const dlfs::DataSplit& data, std::size_t n, const std::string& x_path,
+                       const std::string& ref_path) {
+  auto net = dlfs::load_model<float>(e.model);
+  dlfs::Tensor<float> x, t;
+  dlfs::slice_batch(data.test, 0, n, !dlfs::net_wants_images(net->config()), x, t);
+  const dlfs::Tensor<float>& y = net->predict(x, false);
+  const std::size_t k = y.dim(1);
+  std::vector<float> p(y.size());
+  std::size_t correct = 0;
+  for (std::size_t r = 0; r < n; ++r) {
+    const float* s = y.data() + r * k;
+    const double mx = *std::max_element(s, s + k);
+    double sum = 0;
+    for (std::size_t c = 0; c < k; ++c) sum += std::exp(double(s[c]) - mx);
+    for (std::size_t c = 0; c < k; ++c) p[r * k + c] = float(std::exp(double(s[c]) - mx) / sum);
+    correct += std::size_t(std::max_element(s, s + k) - s) == std::size_t(data.test.labels[r]);
+  }
+  write_floats(x_path, std::vector<float>(x.begin(), x.end()));
+  write_floats(ref_path, p);
+  return double(correct) / double(n);
+}
+
+}  // namespace
+
+TEST(OnnxExport, OpenCvDnnReproducesDlfsProbabilitiesOnAThousandTestDigits) {
+  NEED_EXPORTS();
+  if (!python_imports("onnx")) GTEST_SKIP() << "python3-onnx is not installed (apt-get install python3-onnx)";
+  if (!python_imports("cv2")) GTEST_SKIP() << "python3-opencv is not installed (apt-get install python3-opencv)";
+  const dlfs::DataSplit data = dlfs::load_dataset("mnist", mnist_root());
+  const std::size_t n = 1000;
+  ASSERT_GE(data.test.size(), n);
+  for (const NetCase& c : cases()) {
+    SCOPED_TRACE(c.tag);
+    const Exported& e = fx.nets.at(c.tag);
+    ASSERT_TRUE(e.error.empty()) << e.error;
+    const std::string xs = fx.dir->file(c.tag + ".x.f32"), ref = fx.dir->file(c.tag + ".ref.f32");
+    const double acc = write_reference(e, data, n, xs, ref);
+    // The nets have learned something, so agreeing probabilities are not a uniform 0.1 everywhere.
+    EXPECT_GT(acc, 0.3);
+    json j = run_script({"opencv", e.onnx, xs, ref}, fx.dir->path().string());
+    ASSERT_FALSE(j.contains("error")) << j.at("error").get<std::string>();
+    ASSERT_EQ(j.at("shape"), json::array({n, 10})) << j.dump();
+    EXPECT_LE(j.at("max_abs_diff").get<double>(), 1e-5) << j.dump();
+    EXPECT_EQ(j.at("argmax_mismatches").get<int>(), 0) << j.dump();
+    std::printf("%-27s accuracy %.3f, OpenCV max |p - dlfs p| %.2g\n", c.tag.c_str(), acc,
+                j.at("max_abs_diff").get<double>());
+  }
 }
