@@ -20,15 +20,16 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/dlfsConfigVersion.cmake
 install(FILES ${PROJECT_BINARY_DIR}/dlfsConfig.cmake ${PROJECT_BINARY_DIR}/dlfsConfigVersion.cmake
         DESTINATION ${DLFS_CMAKE_DIR})
 
-# dlfs.pc: the static libraries in dependency order (users first), and the libraries they need
-# put in Requires rather than Requires.private, since a static dlfs needs them at every link.
+# dlfs.pc: the static libraries in link order, which is the reverse of the order the modules are
+# declared in (each after the modules it uses), and the libraries they need put in Requires rather
+# than Requires.private, since a static dlfs needs them at every link.
 set(DLFS_PC_LIBS "")
-foreach(module train io data optim nets layers core)
-  if(TARGET dlfs_${module})
-    get_target_property(type dlfs_${module} TYPE)
-    if(type STREQUAL "STATIC_LIBRARY")
-      string(APPEND DLFS_PC_LIBS " -ldlfs_${module}")
-    endif()
+set(modules ${DLFS_ALL_MODULES})
+list(REVERSE modules)
+foreach(module ${modules})
+  get_target_property(type ${module} TYPE)
+  if(type STREQUAL "STATIC_LIBRARY")
+    string(APPEND DLFS_PC_LIBS " -l${module}")
   endif()
 endforeach()
 # Relocatable: the prefix is found from the .pc file's own place, whatever --prefix was given.
