@@ -126,37 +126,12 @@ int run_as(const EvaluateFlags& f) {
   return 0;
 }
 
-// The architecture flags describe only files without a __config__. For a file with one, a --net
-// naming another net is refused, and other architecture flags are ignored with a note, so that a
-// flag never silently seems to take effect.
-void check_net_flags_against_file(const EvaluateFlags& f, const CLI::App& sub) {
-  bool given = false;
-  for (const char* flag : {"--net", "--hidden", "--weight-init-std", "--activation", "--batchnorm", "--dropout",
-                           "--weight-decay"})
-    given = given || sub.count(flag) > 0;
-  if (!given) return;
-  nlohmann::json arch;
-  try {
-    arch = read_model_config(f.model);
-  } catch (const std::exception&) {
-    return;  // no usable __config__: the flags are the architecture (load_model reports the rest)
-  }
-  const std::string file_net = arch.value("net", std::string("?"));
-  // multi-layer and multi-layer-extend are one family: the file names whichever its options make.
-  auto family = [](const std::string& n) { return n.rfind("multi-layer", 0) == 0 ? std::string("multi-layer") : n; };
-  if (sub.count("--net") && family(f.net.net) != family(file_net))
-    throw std::invalid_argument("--net " + f.net.net + ": " + f.model + " holds a " + file_net +
-                                " net (its __config__ gives the architecture); leave out --net");
-  std::fprintf(stderr, "dlfs: note: %s gives its own architecture (%s); the architecture flags are ignored\n",
-               f.model.c_str(), file_net.c_str());
-}
-
 int run(const EvaluateFlags& f, const CLI::App& sub) {
   if (f.model.empty()) throw std::invalid_argument("--model: a model file is required (dlfs train --save FILE)");
   if (!f.out.empty() && std::filesystem::exists(f.out) && !std::filesystem::is_directory(f.out))
     throw std::invalid_argument("--out: expected a folder, got the file " + f.out);
   check_net_flags(f.net);
-  check_net_flags_against_file(f, sub);
+  check_net_flags_against_model(f.net, f.model, sub);
   return f.precision == "double" ? run_as<double>(f) : run_as<float>(f);
 }
 
