@@ -4,7 +4,9 @@
 //    in it unchanged under its book name (Gemm's B as the transposed W);
 //  - OpenCV DNN (python3-opencv) reproduces dlfs's probabilities on 1,000 test digits within
 //    1e-5, with the same argmax. The reference is dlfs's own predict() on the same model file and
-//    the same float batch (slice_batch, as dlfs evaluate scores), softmaxed in double.
+//    the same float batch (slice_batch, as dlfs evaluate scores), softmaxed in double;
+//  - ONNX Runtime (onnxruntime-node from npm, installed with --ignore-scripts into a cache folder)
+//    does the same, as a second runtime.
 // A missing optional package is a GTEST_SKIP with the reason.
 #include <gtest/gtest.h>
 
@@ -101,9 +103,8 @@ const Fixture& exported() {
   return f;
 }
 
-#define NEED_EXPORTS()                                               \
-  if (!have_mnist()) GTEST_SKIP() << "no MNIST in " << mnist_root(); \
-  const Fixture& fx = exported()
+#define NEED_MNIST() \
+  if (!have_mnist()) GTEST_SKIP() << "no MNIST in " << mnist_root()
 
 json run_script(const std::vector<std::string>& args, const std::string& dir) {
   std::vector<std::string> a{kScript};
@@ -116,8 +117,9 @@ json run_script(const std::vector<std::string>& args, const std::string& dir) {
 }  // namespace
 
 TEST(OnnxExport, EveryNetPassesTheOnnxCheckerWithItsWeightsUnchanged) {
-  NEED_EXPORTS();
+  NEED_MNIST();
   if (!python_imports("onnx")) GTEST_SKIP() << "python3-onnx is not installed (apt-get install python3-onnx)";
+  const Fixture& fx = exported();
   for (const NetCase& c : cases()) {
     SCOPED_TRACE(c.tag);
     const Exported& e = fx.nets.at(c.tag);
@@ -234,9 +236,10 @@ double write_reference(const Exported& e, const dlfs::DataSplit& data, std::size
 }  // namespace
 
 TEST(OnnxExport, OpenCvDnnReproducesDlfsProbabilitiesOnAThousandTestDigits) {
-  NEED_EXPORTS();
+  NEED_MNIST();
   if (!python_imports("onnx")) GTEST_SKIP() << "python3-onnx is not installed (apt-get install python3-onnx)";
   if (!python_imports("cv2")) GTEST_SKIP() << "python3-opencv is not installed (apt-get install python3-opencv)";
+  const Fixture& fx = exported();
   const dlfs::DataSplit data = dlfs::load_dataset("mnist", mnist_root());
   const std::size_t n = 1000;
   ASSERT_GE(data.test.size(), n);
@@ -255,5 +258,77 @@ TEST(OnnxExport, OpenCvDnnReproducesDlfsProbabilitiesOnAThousandTestDigits) {
     EXPECT_EQ(j.at("argmax_mismatches").get<int>(), 0) << j.dump();
     std::printf("%-27s accuracy %.3f, OpenCV max |p - dlfs p| %.2g\n", c.tag.c_str(), acc,
                 j.at("max_abs_diff").get<double>());
+  }
+}
+
+namespace {
+
+constexpr const char* kOrtPackage = "onnxruntime-node@1.31.1";
+
+// onnxruntime-node installed with `npm install --ignore-scripts` (its install script would
+// download more; the CPU binary for linux-x64 is in the tarball) into a cache folder kept across
+// runs: $DLFS_NPM_CACHE, else ~/.cache/dlfs/npm. Returns the folder, or "" with the reason.
+std::string onnxruntime_node(std::string& why) {
+  if (std::system("command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1") != 0) {
+    why = "node or npm is not installed";
+    return "";
+  }
+  const char* env = std::getenv("DLFS_NPM_CACHE");
+  const char* home = std::getenv("HOME");
+  if (!env && !home) {
+    why = "neither DLFS_NPM_CACHE nor HOME is set: no folder for the npm cache";
+    return "";
+  }
+  const std::string dir = env ? env : std::string(home) + "/.cache/dlfs/npm";
+  const std::string pkg = dir + "/node_modules/onnxruntime-node/package.json";
+  if (std::filesystem::exists(pkg) && slurp(pkg).find("\"version\": \"1.31.1\"") != std::string::npos) return dir;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    why = "cannot create the npm cache folder " + dir + ": " + ec.message();
+    return "";
+  }
+  CliRun r = run_program("/usr/bin/env",
+                         {"npm", "install", "--ignore-scripts", "--no-audit", "--no-fund", "--no-save",
+                          "--fetch-retries=1", "--prefix", dir, kOrtPackage},
+                         dir);
+  if (r.exit_code != 0 || !std::filesystem::exists(pkg)) {
+    why = std::string("npm install --ignore-scripts ") + kOrtPackage + " failed: " + last_line(r.err);
+    return "";
+  }
+  return dir;
+}
+
+}  // namespace
+
+TEST(OnnxExport, OnnxRuntimeNodeReproducesDlfsProbabilitiesOnAThousandTestDigits) {
+  NEED_MNIST();
+  std::string why;
+  const std::string modules = onnxruntime_node(why);
+  if (modules.empty()) GTEST_SKIP() << "onnxruntime-node unavailable: " << why;
+  const std::string script = std::string(DLFS_SOURCE_DIR) + "/tests/integration/onnx_ort.js";
+  // Whether the binary loads here at all (a platform without a prebuilt one, an old Node.js).
+  CliRun probe = run_program("/usr/bin/env", {"node", "-e", "require(process.argv[1])", modules + "/node_modules/onnxruntime-node"},
+                             modules);
+  if (probe.exit_code != 0) GTEST_SKIP() << "onnxruntime-node does not load on this machine: " << last_line(probe.err);
+  const Fixture& fx = exported();
+  const dlfs::DataSplit data = dlfs::load_dataset("mnist", mnist_root());
+  const std::size_t n = 1000;
+  ASSERT_GE(data.test.size(), n);
+  for (const NetCase& c : cases()) {
+    SCOPED_TRACE(c.tag);
+    const Exported& e = fx.nets.at(c.tag);
+    ASSERT_TRUE(e.error.empty()) << e.error;
+    const std::string xs = fx.dir->file(c.tag + ".x.f32"), ref = fx.dir->file(c.tag + ".ref.f32");
+    EXPECT_GT(write_reference(e, data, n, xs, ref), 0.3);
+    const bool conv = c.net == "simple-conv" || c.net == "deep-conv";
+    CliRun r = run_program("/usr/bin/env", {"node", script, modules, e.onnx, xs, ref, conv ? "1,28,28" : "784"},
+                           fx.dir->path().string());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json j = json::parse(last_line(r.out));
+    ASSERT_EQ(j.at("shape"), json::array({n, 10})) << j.dump();
+    EXPECT_LE(j.at("max_abs_diff").get<double>(), 1e-5) << j.dump();
+    EXPECT_EQ(j.at("argmax_mismatches").get<int>(), 0) << j.dump();
+    std::printf("%-27s ONNX Runtime max |p - dlfs p| %.2g\n", c.tag.c_str(), j.at("max_abs_diff").get<double>());
   }
 }
