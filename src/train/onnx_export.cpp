@@ -100,8 +100,10 @@ void add_layer(Builder& b, Layer<float>& layer, const std::string& name, const S
             Attribute::of_ints("strides", {s, s})});
   } else if (type == "BatchNormalization") {
     auto& bn = static_cast<BatchNormalization<float>&>(layer);
-    if (in.size() != 2)
-      fail("input " + shape_str(in) + ": the book normalises each of C*H*W features, ONNX each channel; only 2-D input exports");
+    // The book views (N, C, H, W) as (N, C*H*W), one feature per pixel of each channel, where ONNX
+    // normalises per channel: flatten around it, so that ONNX's channel is the book's feature.
+    const bool flat = in.size() > 2;
+    if (flat) b.node("Flatten", name + "_flatten", {}, {Attribute::of_int("axis", 1)});
     const std::string mean = "running_mean" + suffix, var = "running_var" + suffix;
     b.graph().add_initializer(bn.gamma().name, dims_of(bn.gamma().value.shape()), values(bn.gamma().value));
     b.graph().add_initializer(bn.beta().name, dims_of(bn.beta().value.shape()), values(bn.beta().value));
@@ -109,6 +111,12 @@ void add_layer(Builder& b, Layer<float>& layer, const std::string& name, const S
     b.graph().add_initializer(var, dims_of(bn.running_var().shape()), values(bn.running_var()));
     b.node("BatchNormalization", name, {bn.gamma().name, bn.beta().name, mean, var},
            {Attribute::of_float("epsilon", 10e-7f)});
+    if (flat) {
+      I64 shape{0};  // 0: the batch size, copied from the input
+      shape.insert(shape.end(), in.begin() + 1, in.end());
+      b.graph().add_initializer(name + "_shape", {I64::value_type(shape.size())}, shape);
+      b.node("Reshape", name + "_reshape", {name + "_shape"});
+    }
   } else if (type == "Dropout") {
     auto& d = static_cast<Dropout<float>&>(layer);
     const std::string keep = name + "_keep";  // the same float dlfs multiplies by

@@ -18,6 +18,9 @@
 
 #include "dlfs/data/mnist.hpp"
 #include "dlfs/io/npz.hpp"
+#include "dlfs/layers/batch_norm.hpp"
+#include "dlfs/nets/sequential_net.hpp"
+#include "dlfs/rng.hpp"
 #include "dlfs/train/model_file.hpp"
 #include "dlfs/train/trainer.hpp"
 #include "integration/robust_util.hpp"
@@ -331,4 +334,73 @@ TEST(OnnxExport, OnnxRuntimeNodeReproducesDlfsProbabilitiesOnAThousandTestDigits
     EXPECT_EQ(j.at("argmax_mismatches").get<int>(), 0) << j.dump();
     std::printf("%-27s ONNX Runtime max |p - dlfs p| %.2g\n", c.tag.c_str(), j.at("max_abs_diff").get<double>());
   }
+}
+
+// A Keras-style Sequential net on (1, 28, 28) images whose batch norm sees the 4-D tensor (its
+// Flatten() is nothing at run time, so the book's layer normalises each of the 784 pixels): the
+// export wraps ONNX's per-channel BatchNormalization in Flatten and Reshape. Random weights and
+// running statistics (no training needed to compare two runtimes), exported by the binary.
+TEST(OnnxExport, SequentialNetWithBatchNormOnImagesMatchesInOpenCv) {
+  NEED_MNIST();
+  if (!python_imports("onnx") || !python_imports("cv2"))
+    GTEST_SKIP() << "python3-onnx or python3-opencv is not installed (apt-get install python3-onnx python3-opencv)";
+  using dlfs::LayerSpec;
+  std::vector<LayerSpec> specs(5);
+  specs[0].kind = "Flatten";
+  specs[1].kind = "BatchNormalization";
+  specs[2].kind = "Dense", specs[2].units = 32, specs[2].activation = "relu";
+  specs[3].kind = "Dropout", specs[3].rate = 0.25;
+  specs[4].kind = "Dense", specs[4].units = 10, specs[4].activation = "softmax";
+  dlfs::SequentialNet<float> net(specs, {1, 28, 28}, 5);
+  dlfs::Rng rng(11);
+  for (const auto& layer : net.layers())
+    if (auto* bn = dynamic_cast<dlfs::BatchNormalization<float>*>(layer.get()))
+      for (std::size_t j = 0; j < bn->features(); ++j) {
+        bn->running_mean()[j] = float(0.5 * rng.uniform());
+        bn->running_var()[j] = float(0.05 + 0.2 * rng.uniform());
+        bn->gamma().value[j] = float(0.5 + rng.uniform());
+        bn->beta().value[j] = float(rng.uniform() - 0.5);
+      }
+  TempDir dir("onnx-seq");
+  Exported e{dir.file("seq.npz"), dir.file("seq.onnx"), "", ""};
+  dlfs::save_model(net, e.model);
+  CliRun ex = run_dlfs({"export", "--onnx", e.onnx, "--model", e.model}, dir.path().string());
+  ASSERT_EQ(ex.exit_code, 0) << ex.err;
+  json j = run_script({"checker", e.onnx, e.model}, dir.path().string());
+  ASSERT_FALSE(j.contains("error")) << j.at("error").get<std::string>();
+  EXPECT_EQ(j.at("missing"), json::array());
+  EXPECT_EQ(j.at("max_weight_diff").get<double>(), 0.0);
+  EXPECT_EQ(j.at("ops"), json::parse(R"(["Flatten", "BatchNormalization", "Reshape", "Flatten", "Gemm", "Relu", "Mul",
+                                         "Gemm", "Softmax"])"));
+  EXPECT_EQ(j.at("inputs").at(0), json::parse(R"(["N", 1, 28, 28])"));
+  // The reference batch: images, as the net takes them (net_wants_images is false for a
+  // Sequential, so slice_batch would flatten; this net wants (N, 1, 28, 28)).
+  const dlfs::DataSplit data = dlfs::load_dataset("mnist", mnist_root());
+  const std::size_t n = 1000;
+  ASSERT_GE(data.test.size(), n);
+  dlfs::Tensor<float> x, t;
+  dlfs::slice_batch(data.test, 0, n, false, x, t);
+  ASSERT_EQ(x.shape(), (dlfs::Shape{n, 1, 28, 28}));
+  auto loaded = dlfs::load_model<float>(e.model);
+  const dlfs::Tensor<float>& y = loaded->predict(x, false);
+  std::vector<float> p(y.size());
+  double spread = 0;  // how far from uniform the probabilities are, so that agreement means something
+  for (std::size_t r = 0; r < n; ++r) {
+    const float* s = y.data() + r * 10;
+    const double mx = *std::max_element(s, s + 10);
+    double sum = 0;
+    for (std::size_t c = 0; c < 10; ++c) sum += std::exp(double(s[c]) - mx);
+    for (std::size_t c = 0; c < 10; ++c) {
+      p[r * 10 + c] = float(std::exp(double(s[c]) - mx) / sum);
+      spread = std::max(spread, std::abs(double(p[r * 10 + c]) - 0.1));
+    }
+  }
+  EXPECT_GT(spread, 0.1);
+  write_floats(dir.file("x.f32"), std::vector<float>(x.begin(), x.end()));
+  write_floats(dir.file("ref.f32"), p);
+  j = run_script({"opencv", e.onnx, dir.file("x.f32"), dir.file("ref.f32")}, dir.path().string());
+  ASSERT_FALSE(j.contains("error")) << j.at("error").get<std::string>();
+  ASSERT_EQ(j.at("shape"), json::array({n, 10})) << j.dump();
+  EXPECT_LE(j.at("max_abs_diff").get<double>(), 1e-5) << j.dump();
+  EXPECT_EQ(j.at("argmax_mismatches").get<int>(), 0) << j.dump();
 }

@@ -8,8 +8,9 @@
 //                         pads and strides from the layer
 //   Pooling            -> MaxPool (pad 0 only: the book pads with zeros, MaxPool with -inf)
 //   BatchNormalization -> BatchNormalization(gamma, beta, running_mean, running_var),
-//                         epsilon 1e-6 (the book's 10e-7); 2-D input only, where ONNX's channel
-//                         is the book's feature
+//                         epsilon 1e-6 (the book's 10e-7); a 4-D input, which the book
+//                         normalises per pixel as (N, C*H*W), goes through Flatten first and a
+//                         Reshape back after, so that ONNX's channel is the book's feature
 //   Dropout            -> Mul by (1 - dropout_ratio): the book's test-time dropout scales, it is
 //                         not inverted dropout, so ONNX's Dropout (identity at inference) is wrong
 //   SoftmaxWithLoss    -> Softmax(axis = 1)
@@ -33,7 +34,7 @@ struct OnnxExportSummary {
 };
 
 // The ONNX file's bytes. Throws std::invalid_argument naming the layer for anything without an
-// exact ONNX equivalent (an unknown layer type, pooling with padding, batch norm on 4-D input)
+// exact ONNX equivalent (an unknown layer type, pooling with padding)
 // and for a net whose config() gives no input size.
 std::string onnx_model_bytes(Net<float>& net, OnnxExportSummary* summary = nullptr);
 
