@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "dlfs/data/idx.hpp"
+
 namespace dlfs_robust {
 
 class TempDir {
@@ -98,6 +100,27 @@ inline constexpr const char* kSystemPython = "/usr/bin/python3";
 inline bool python_has_numpy() {
   if (::access(kSystemPython, X_OK) != 0) return false;
   return std::system((std::string(kSystemPython) + " -c 'import numpy' >/dev/null 2>&1").c_str()) == 0;
+}
+
+// A small IDX data set: 20 train and 10 test images of 28x28, labels i % 10. The bytes are a
+// pattern, not digits: the tests using it are about file handling, not learning. salt changes the
+// training images only, so two folders can differ in content but not in size.
+inline void write_tiny_idx(const std::string& dir, std::size_t salt = 1) {
+  std::filesystem::create_directories(dir);
+  auto images = [](std::size_t n, std::size_t s) {
+    dlfs::Tensor<std::uint8_t> t({n, 28, 28});
+    for (std::size_t i = 0; i < t.size(); ++i) t[i] = static_cast<std::uint8_t>((i * 7 + s) % 251);
+    return t;
+  };
+  auto labels = [](std::size_t n) {
+    std::vector<std::uint8_t> l(n);
+    for (std::size_t i = 0; i < n; ++i) l[i] = static_cast<std::uint8_t>(i % 10);
+    return l;
+  };
+  dlfs::write_idx_images(dir + "/train-images-idx3-ubyte", images(20, salt));
+  dlfs::write_idx_labels(dir + "/train-labels-idx1-ubyte", labels(20));
+  dlfs::write_idx_images(dir + "/t10k-images-idx3-ubyte", images(10, 2));
+  dlfs::write_idx_labels(dir + "/t10k-labels-idx1-ubyte", labels(10));
 }
 
 }  // namespace dlfs_robust

@@ -34,26 +34,6 @@ struct Case {
   const char* message;            // expected substring of stderr
 };
 
-// A small IDX data set (20 train, 10 test images of 28x28, labels 0..9). The bytes are a
-// pattern, not digits: these tests are about file handling, not learning.
-void write_tiny_idx(const std::string& dir) {
-  fs::create_directories(dir);
-  auto images = [](std::size_t n, std::size_t salt) {
-    Tensor<std::uint8_t> t({n, 28, 28});
-    for (std::size_t i = 0; i < t.size(); ++i) t[i] = static_cast<std::uint8_t>((i * 7 + salt) % 251);
-    return t;
-  };
-  auto labels = [](std::size_t n) {
-    std::vector<std::uint8_t> l(n);
-    for (std::size_t i = 0; i < n; ++i) l[i] = static_cast<std::uint8_t>(i % 10);
-    return l;
-  };
-  write_idx_images(dir + "/train-images-idx3-ubyte", images(20, 1));
-  write_idx_labels(dir + "/train-labels-idx1-ubyte", labels(20));
-  write_idx_images(dir + "/t10k-images-idx3-ubyte", images(10, 2));
-  write_idx_labels(dir + "/t10k-labels-idx1-ubyte", labels(10));
-}
-
 // A copy of the tiny data set with one file changed by edit(bytes).
 void variant(const std::string& good, const std::string& dir, const std::string& file,
              const std::function<void(std::string&)>& edit) {

@@ -171,22 +171,6 @@ std::string model_zip(const std::map<std::string, NpyArray>& arrays, std::vector
   return zip_archive(members);
 }
 
-// 20 train and 10 test images of 28x28 (a byte pattern, not digits) with labels 0..9.
-void write_tiny_idx(const std::string& dir) {
-  fs::create_directories(dir);
-  auto images = [](std::size_t n, std::size_t salt) {
-    Tensor<std::uint8_t> t({n, 28, 28});
-    for (std::size_t i = 0; i < t.size(); ++i) t[i] = static_cast<std::uint8_t>((i * 7 + salt) % 251);
-    return t;
-  };
-  std::vector<std::uint8_t> labels(20);
-  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::uint8_t>(i % 10);
-  write_idx_images(dir + "/train-images-idx3-ubyte", images(20, 1));
-  write_idx_labels(dir + "/train-labels-idx1-ubyte", labels);
-  write_idx_images(dir + "/t10k-images-idx3-ubyte", images(10, 2));
-  write_idx_labels(dir + "/t10k-labels-idx1-ubyte", std::vector<std::uint8_t>(labels.begin(), labels.begin() + 10));
-}
-
 // Rewrites an .npz with edit(map of arrays) applied.
 template <class F>
 void edit_npz(const std::string& from, const std::string& to, F edit) {

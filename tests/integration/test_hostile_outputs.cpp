@@ -30,25 +30,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// 20 train and 10 test images of 28x28 (a byte pattern, not digits: these tests are about files).
-void write_tiny_idx(const std::string& dir) {
-  fs::create_directories(dir);
-  auto images = [](std::size_t n, std::size_t salt) {
-    Tensor<std::uint8_t> t({n, 28, 28});
-    for (std::size_t i = 0; i < t.size(); ++i) t[i] = static_cast<std::uint8_t>((i * 7 + salt) % 251);
-    return t;
-  };
-  auto labels = [](std::size_t n) {
-    std::vector<std::uint8_t> l(n);
-    for (std::size_t i = 0; i < n; ++i) l[i] = static_cast<std::uint8_t>(i % 10);
-    return l;
-  };
-  write_idx_images(dir + "/train-images-idx3-ubyte", images(20, 1));
-  write_idx_labels(dir + "/train-labels-idx1-ubyte", labels(20));
-  write_idx_images(dir + "/t10k-images-idx3-ubyte", images(10, 2));
-  write_idx_labels(dir + "/t10k-labels-idx1-ubyte", labels(10));
-}
-
 // A scratch folder with the tiny data set in data/.
 struct Scratch {
   TempDir dir{"outputs"};

@@ -156,7 +156,9 @@ TEST(SparseInput, TrainingTakesTheSparsePathOnlyForSparseBatches) {
     // The threshold is the layer's own: 0.35, or every density where the paired AVX2 kernels
     // beat the GEMM (the first layer of a net, on CPUs without AVX-512).
     EXPECT_EQ(first->used_sparse(), density <= first->sparse_max_density()) << density;
-    if (!sparse_pairs_preferred<float>()) EXPECT_EQ(first->used_sparse(), density < 0.35) << density;
+    if (!sparse_pairs_preferred<float>()) {
+      EXPECT_EQ(first->used_sparse(), density < 0.35) << density;
+    }
     Rng rng(cfg.seed);
     std::vector<std::size_t> idx;
     Tensor<float> x, t;
