@@ -252,6 +252,9 @@ int run(const ServeFlags& f) {
       f.threads > 0 ? std::size_t(f.threads) : std::max<std::size_t>(2, std::thread::hardware_concurrency());
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   svr.set_payload_max_length(kMaxBody);
+  // An answer is one small write after the request: without TCP_NODELAY, Nagle's algorithm and the
+  // client's delayed ACK held each answer for ~40 ms (126 requests/s on loopback, p50 87 ms).
+  svr.set_tcp_nodelay(true);
   svr.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content(kServePage, "text/html; charset=utf-8"); });
   svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { send_json(res, {{"status", "ok"}}); });
   svr.Get("/api/model", [&info](const httplib::Request&, httplib::Response& res) { send_json(res, info); });
