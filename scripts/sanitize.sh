@@ -9,7 +9,10 @@ B="${DLFS_ASAN_BUILD:-build-asan}"  # build folder (relative to the repository, 
 cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=Release -DDLFS_SANITIZE=ON -DDLFS_TEST_DATA_DIR="$PWD/data" >/dev/null
 # Only what ctest runs: the CLI (the integration tests call it) and the test binaries.
 targets=(dlfs_cli)
+# A folder with a CMakeLists.txt of its own (tests/consumer) is a separate project that the
+# consumer tests build against an install; it is not a test module.
 for d in tests/*/; do
+  [[ -e "${d}CMakeLists.txt" ]] && continue
   compgen -G "$d*.cpp" >/dev/null && targets+=("test_$(basename "$d")")
 done
 cmake --build "$B" -j"$(nproc)" --target "${targets[@]}"
