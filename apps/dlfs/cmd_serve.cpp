@@ -13,6 +13,7 @@
 // JSON and decode images in parallel, and a batch request amortises the lock over its rows.
 #include <httplib.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -86,29 +87,39 @@ class Model {
   }
 
   // rows images of 784 values in 0..1 -> one {predicted, probabilities[, activations]} per row.
+  // In chunks of kChunk rows, so a big batch (an 8 MB body holds ~5,000 images) costs the working
+  // memory of kChunk (a DeepConvNet's im2col of 5,000 images would be gigabytes), and other
+  // requests get the lock between chunks.
   nlohmann::json predict(const std::vector<float>& pixels, std::size_t rows, bool activations) {
-    Tensor<float> x(images_ ? Shape{rows, 1, 28, 28} : Shape{rows, kPixels}, pixels);
-    std::lock_guard<std::mutex> lock(mutex_);
-    const Tensor<float>& y = net_->predict(x, false);
-    const std::size_t classes = y.size() / rows;
     nlohmann::json out = nlohmann::json::array();
-    for (std::size_t r = 0; r < rows; ++r) {
-      const float* s = y.data() + r * classes;
-      std::vector<double> p(classes);
-      double mx = *std::max_element(s, s + classes), sum = 0;  // softmax, overflow-safe
-      for (std::size_t k = 0; k < classes; ++k) sum += (p[k] = std::exp(double(s[k]) - mx));
-      for (auto& v : p) v /= sum;
-      auto pred = static_cast<std::size_t>(std::max_element(p.begin(), p.end()) - p.begin());
-      out.push_back({{"predicted", pred}, {"probabilities", p}});
+    for (std::size_t r0 = 0; r0 < rows; r0 += kChunk) {
+      const std::size_t n = std::min(kChunk, rows - r0);
+      Tensor<float> x(images_ ? Shape{n, 1, 28, 28} : Shape{n, kPixels},
+                      std::vector<float>(pixels.begin() + r0 * kPixels, pixels.begin() + (r0 + n) * kPixels));
+      std::lock_guard<std::mutex> lock(mutex_);
+      const Tensor<float>& y = net_->predict(x, false);
+      const std::size_t classes = y.size() / n;
+      for (std::size_t r = 0; r < n; ++r) {
+        const float* s = y.data() + r * classes;
+        std::vector<double> p(classes);
+        double mx = *std::max_element(s, s + classes), sum = 0;  // softmax, overflow-safe
+        for (std::size_t k = 0; k < classes; ++k) sum += (p[k] = std::exp(double(s[k]) - mx));
+        for (auto& v : p) v /= sum;
+        auto pred = static_cast<std::size_t>(std::max_element(p.begin(), p.end()) - p.begin());
+        out.push_back({{"predicted", pred}, {"probabilities", p}});
+      }
+      if (activations) add_activations(x, out, r0);
     }
-    if (activations) add_activations(x, out);
     return out;
   }
 
  private:
+  static constexpr std::size_t kChunk = 100;
+
   // The first hidden activation: the layers up to and including the first ReLU/Sigmoid (Conv1 +
   // Relu1 for the conv nets: feature maps; Affine1 [+ BatchNorm1] + Relu1 for the MLPs: a strip).
-  void add_activations(const Tensor<float>& x, nlohmann::json& out) {
+  // x holds the rows of out from first on.
+  void add_activations(const Tensor<float>& x, nlohmann::json& out, std::size_t first) {
     if (!layers_ || layers_->layers().empty()) return;
     const Tensor<float>* a = &x;
     std::string name;
@@ -118,12 +129,12 @@ class Model {
       const std::string type = layers_->layers()[i]->type();
       if (type == "Relu" || type == "Sigmoid") break;
     }
-    const std::size_t rows = out.size(), per = a->size() / rows;
+    const std::size_t rows = a->dim(0), per = a->size() / rows;
     Shape shape(a->shape().begin() + 1, a->shape().end());
     for (std::size_t r = 0; r < rows; ++r)
-      out[r]["activations"] = {{"layer", name},
-                               {"shape", shape},
-                               {"values", std::vector<float>(a->data() + r * per, a->data() + (r + 1) * per)}};
+      out[first + r]["activations"] = {{"layer", name},
+                                       {"shape", shape},
+                                       {"values", std::vector<float>(a->data() + r * per, a->data() + (r + 1) * per)}};
   }
 
   std::unique_ptr<Net<float>> net_;
@@ -255,6 +266,13 @@ int run(const ServeFlags& f) {
   // An answer is one small write after the request: without TCP_NODELAY, Nagle's algorithm and the
   // client's delayed ACK held each answer for ~40 ms (126 requests/s on loopback, p50 87 ms).
   svr.set_tcp_nodelay(true);
+  // httplib's default is SO_REUSEPORT, with which a second dlfs serve on a port already served
+  // binds too and silently shares the requests. SO_REUSEADDR alone restarts at once on a port in
+  // TIME_WAIT, yet refuses one that another process listens on.
+  svr.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   svr.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content(kServePage, "text/html; charset=utf-8"); });
   svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { send_json(res, {{"status", "ok"}}); });
   svr.Get("/api/model", [&info](const httplib::Request&, httplib::Response& res) { send_json(res, info); });
@@ -273,7 +291,7 @@ int run(const ServeFlags& f) {
   const int port = f.port == 0 ? svr.bind_to_any_port(f.host) : (svr.bind_to_port(f.host, int(f.port)) ? int(f.port) : -1);
   if (port < 0)
     throw std::runtime_error("cannot listen on " + f.host + ":" + std::to_string(f.port) +
-                             " (in use, or not an address of this machine)");
+                             ": expected a free port on an address of this machine (" + std::strerror(errno) + ")");
   std::printf("serving %s (%s, %zu parameters) with %zu threads\nlistening on http://%s:%d\n", f.model.c_str(),
               info["name"].get<std::string>().c_str(), info["parameters"].get<std::size_t>(), threads, f.host.c_str(), port);
   std::fflush(stdout);

@@ -102,6 +102,22 @@ TEST_F(Serve, BatchEqualsSingleAnswers) {
   for (std::size_t i = 0; i < kImages; ++i) expect_same(j[i], expected[i], 1e-5, "batch row " + std::to_string(i));
 }
 
+TEST_F(Serve, BigBatchIsAnsweredInOrderAcrossChunks) {
+  // 250 rows (the server predicts in chunks of 100): row r is test image r % 5, with activations.
+  json batch = json::array();
+  for (std::size_t r = 0; r < 250; ++r) batch.push_back(pixels_json(test_digit(r % kImages)));
+  auto [status, j] = post(batch.dump(), "application/json", "/api/predict?activations=1");
+  ASSERT_EQ(status, 200) << j.dump().substr(0, 300);
+  ASSERT_EQ(j.size(), 250u);
+  for (std::size_t r = 0; r < 250; ++r) {
+    expect_same(j[r], expected[r % kImages], 1e-5, "row " + std::to_string(r));
+    ASSERT_EQ(j[r]["activations"]["values"].size(), 50u) << r;
+  }
+  // The same image in another chunk has the same hidden activations.
+  for (std::size_t i = 0; i < 50; ++i)
+    EXPECT_NEAR(j[3]["activations"]["values"][i].get<double>(), j[203]["activations"]["values"][i].get<double>(), 1e-5);
+}
+
 TEST_F(Serve, ActivationsAreTheHiddenLayer) {
   auto [status, j] = post(pixels_json(test_digit(0)).dump(), "application/json", "/api/predict?activations=1");
   ASSERT_EQ(status, 200) << j.dump();
@@ -219,6 +235,18 @@ TEST_F(Serve, BadRequestsGetTheirStatusAndTheServerStaysUp) {
   auto [status, j] = post(pixels_json(test_digit(1)).dump(), "application/json");
   EXPECT_EQ(status, 200);
   expect_same(j, expected[1], 1e-9, "after the bad requests");
+}
+
+TEST_F(Serve, APortInUseIsRefused) {
+  // httplib's default SO_REUSEPORT would let a second server bind and share the port silently.
+  CliRun r = run_dlfs({"serve", "--model", dir->file("model.npz"), "--port", std::to_string(server->port)}, dir->path());
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.err.find("cannot listen on 127.0.0.1:" + std::to_string(server->port) + ": expected a free port"),
+            std::string::npos)
+      << r.err;
+  auto h = client().Get("/healthz");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 200);
 }
 
 TEST_F(Serve, SigtermExitsWithStatusZero) {
