@@ -3,6 +3,7 @@
 // its stdout, stderr, exit status and terminating signal.
 #pragma once
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,6 +56,7 @@ struct CliRun {
   int exit_code = -1;  // -1 when the process died of a signal
   int signal = 0;      // the terminating signal, 0 when it exited
   std::string out, err;
+  long max_rss_kb = 0;  // the child's peak resident memory (wait4's ru_maxrss, in KiB)
 };
 
 // Runs `program args...` in `workdir`, stdin from /dev/null.
@@ -78,14 +80,25 @@ inline CliRun run_program(const std::string& program, const std::vector<std::str
     ::_exit(127);
   }
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
+  struct rusage ru {};
+  while (::wait4(pid, &status, 0, &ru) < 0) {
   }
   CliRun r;
+  r.max_rss_kb = ru.ru_maxrss;
   if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
   r.out = slurp(out_path);
   r.err = slurp(err_path);
   return r;
+}
+
+// The last non-empty line of a program's output (where --json and the scripts put their answer).
+inline std::string last_line(const std::string& s) {
+  auto end = s.find_last_not_of('\n');
+  if (end == std::string::npos) return "";
+  auto start = s.rfind('\n', end);
+  start = start == std::string::npos ? 0 : start + 1;
+  return s.substr(start, end - start + 1);
 }
 
 inline CliRun run_dlfs(const std::vector<std::string>& args, const std::string& workdir) {

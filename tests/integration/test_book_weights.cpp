@@ -27,14 +27,6 @@ CliRun convert(const std::vector<std::string>& args, const TempDir& dir) {
   return run_program(kSystemPython, a, dir.path().string());
 }
 
-std::string last_line(const std::string& s) {
-  auto end = s.find_last_not_of('\n');
-  if (end == std::string::npos) return "";
-  auto start = s.rfind('\n', end);
-  start = start == std::string::npos ? 0 : start + 1;
-  return s.substr(start, end - start + 1);
-}
-
 TEST(BookWeights, ConvertedFilesEvaluateExactlyAsTheBooksNumPyPredict) {
   if (!python_has_numpy()) GTEST_SKIP() << kSystemPython << " has no numpy";
   if (!have_mnist()) GTEST_SKIP() << "no MNIST in " << mnist_root();

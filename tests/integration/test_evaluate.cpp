@@ -24,14 +24,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string last_line(const std::string& s) {
-  auto end = s.find_last_not_of('\n');
-  if (end == std::string::npos) return "";
-  auto start = s.rfind('\n', end);
-  start = start == std::string::npos ? 0 : start + 1;
-  return s.substr(start, end - start + 1);
-}
-
 // A complete PNG ends with the IEND chunk: length 0, "IEND", its CRC ae 42 60 82.
 bool ends_with_iend(const std::string& path) {
   if (!std::filesystem::exists(path)) return false;

@@ -28,40 +28,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// run_program with the child's peak resident memory (wait4's ru_maxrss, in KiB).
-struct MeasuredRun {
-  CliRun run;
-  long max_rss_kb = 0;
-};
-MeasuredRun run_measured(const std::vector<std::string>& args, const std::string& workdir) {
-  const std::string out_path = workdir + "/.stdout", err_path = workdir + "/.stderr";
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    int in = ::open("/dev/null", O_RDONLY);
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (in < 0 || out < 0 || err < 0 || ::chdir(workdir.c_str()) != 0) ::_exit(127);
-    ::dup2(in, 0), ::dup2(out, 1), ::dup2(err, 2);
-    std::vector<char*> argv{const_cast<char*>(DLFS_CLI)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(DLFS_CLI, argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  struct rusage ru {};
-  while (::wait4(pid, &status, 0, &ru) < 0) {
-  }
-  MeasuredRun m;
-  if (WIFEXITED(status)) m.run.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) m.run.signal = WTERMSIG(status);
-  m.run.out = slurp(out_path);
-  m.run.err = slurp(err_path);
-  m.max_rss_kb = ru.ru_maxrss;
-  return m;
-}
-
 std::string le(std::uint64_t v, int bytes) {
   std::string s;
   for (int k = 0; k < bytes; ++k) s += static_cast<char>((v >> (8 * k)) & 0xff);
@@ -355,8 +321,7 @@ const std::vector<Case>& table() {
 TEST_F(HostileLoading, EveryCaseFailsClearlyOrLoadsInLittleMemory) {
   for (const Case& c : table()) {
     SCOPED_TRACE(c.name);
-    MeasuredRun m = run_measured(c.args, dir_->path().string());
-    const CliRun& r = m.run;
+    const CliRun r = run_dlfs(c.args, dir_->path().string());
     EXPECT_EQ(r.signal, 0) << "killed by signal " << r.signal << "\n" << r.err;
     EXPECT_EQ(r.exit_code, c.exit_code) << r.err;
     const std::string& where = c.exit_code == 0 ? r.out : r.err;
@@ -365,7 +330,7 @@ TEST_F(HostileLoading, EveryCaseFailsClearlyOrLoadsInLittleMemory) {
       EXPECT_EQ(r.err.rfind("dlfs: error: ", 0), 0u) << r.err;
       EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "not one line:\n" << r.err;
     }
-    EXPECT_LT(m.max_rss_kb, kMaxRssKb) << "peak memory " << m.max_rss_kb / 1024 << " MiB";
+    EXPECT_LT(r.max_rss_kb, kMaxRssKb) << "peak memory " << r.max_rss_kb / 1024 << " MiB";
   }
 }
 

@@ -35,14 +35,6 @@ namespace {
 
 const std::string kScript = std::string(DLFS_SOURCE_DIR) + "/tests/integration/onnx_check.py";
 
-std::string last_line(const std::string& s) {
-  auto end = s.find_last_not_of('\n');
-  if (end == std::string::npos) return "";
-  auto start = s.rfind('\n', end);
-  start = start == std::string::npos ? 0 : start + 1;
-  return s.substr(start, end - start + 1);
-}
-
 bool python_imports(const std::string& module) {
   if (!python_has_numpy()) return false;
   return std::system((std::string(kSystemPython) + " -c 'import " + module + "' >/dev/null 2>&1").c_str()) == 0;

@@ -21,13 +21,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string last_line(const std::string& s) {
-  auto t = s.find_last_not_of('\n');
-  if (t == std::string::npos) return "";
-  auto b = s.rfind('\n', t);
-  return s.substr(b == std::string::npos ? 0 : b + 1, t - (b == std::string::npos ? 0 : b + 1) + 1);
-}
-
 // playwright-core installed from the pinned lock file; "" with the reason when it cannot be.
 std::string playwright(std::string& why) {
   if (std::system("command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1") != 0) {
